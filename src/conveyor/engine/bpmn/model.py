@@ -23,7 +23,9 @@ from conveyor.engine.errors import Problem
 class Evaluable(Protocol):
     """A compiled expression: FEEL, a Camunda 7 ``${...}`` comparison, or a constant."""
 
-    source: str
+    # read-only, so frozen dataclasses (``Const``, compiled expressions) satisfy the protocol
+    @property
+    def source(self) -> str: ...
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any: ...
 
