@@ -1,0 +1,40 @@
+"""The schema as SQLAlchemy Core tables.
+
+``metadata`` carries a naming convention so every index and constraint has a
+predictable name on both databases; migrations refer to them by those names.
+Later features add their tables here or in sibling modules on the same
+``metadata``, together with a new migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Integer, MetaData, String, Table
+
+from conveyor.adapters.db.types import UtcDateTime
+from conveyor.domain.auth import Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    # sha256 hex of the secret; the secret itself is never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),
+)

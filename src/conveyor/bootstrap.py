@@ -1,0 +1,115 @@
+"""The composition root: the one place that builds things from settings.
+
+Entry points (the API app factory, the CLI) call ``build_runtime(settings)``
+and get the engine, session factory and unit-of-work factory; nothing in
+Conveyor opens a database or configures logging at import time. ``initialize``
+is what ``conveyor init`` does; later features (bundled processes, default
+configuration) add their steps there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from conveyor.adapters.db import schema
+from conveyor.adapters.db.engine import build_engine, build_session_factory
+from conveyor.config import Settings, load_settings
+from conveyor.domain.auth import Role
+from conveyor.errors import DatabaseNotReady
+from conveyor.logs import configure_logging, get_logger
+from conveyor.services import api_tokens
+from conveyor.services.unit_of_work import SqlUnitOfWork
+
+log = get_logger(__name__)
+
+FIRST_ADMIN_TOKEN_NAME = "admin"  # noqa: S105 - a label, not a secret
+
+
+@dataclass
+class Runtime:
+    """Everything built from one ``Settings``: share it, close it once."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A fresh unit of work (one per use case)."""
+        return SqlUnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings | None = None, *, configure_logs: bool = True) -> Runtime:
+    """Build the runtime; reads ``CONVEYOR_*`` from the environment when no settings are given."""
+    settings = settings or load_settings()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+    engine = build_engine(settings.database_url)
+    return Runtime(settings=settings, engine=engine, session_factory=build_session_factory(engine))
+
+
+@dataclass(frozen=True)
+class Readiness:
+    database: str
+    migrations: str
+    revision: str | None = None
+
+
+def check_readiness(runtime: Runtime) -> Readiness:
+    """Whether the database answers and is migrated to head; raises ``DatabaseNotReady`` if not."""
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        revision = schema.current_revision(runtime.engine)
+    except SQLAlchemyError as err:
+        raise DatabaseNotReady(
+            f"The database does not answer ({type(err).__name__}); check CONVEYOR_DATABASE_URL",
+            database="unreachable",
+        ) from err
+    head = schema.head_revision()
+    if revision != head:
+        raise DatabaseNotReady(
+            f"The database is at migration {revision or 'none'} but this Conveyor needs {head}; "
+            "run `conveyor init`",
+            database="ok",
+            migrations=revision or "none",
+            expected=head,
+        )
+    return Readiness(database="ok", migrations="head", revision=revision)
+
+
+@dataclass
+class InitReport:
+    """What ``initialize`` did, for the CLI to tell the user."""
+
+    revision_before: str | None
+    revision_after: str
+    admin_token: api_tokens.IssuedToken | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+def initialize(runtime: Runtime) -> InitReport:
+    """Make the database ready to serve; safe to run again.
+
+    1. migrate the schema to head;
+    2. issue a first admin token when no active admin token exists.
+    Later issues add: deploy the bundled processes, load the default configuration.
+    """
+    before = schema.current_revision(runtime.engine)
+    schema.upgrade(runtime.engine)
+    after = schema.head_revision()
+    report = InitReport(revision_before=before, revision_after=after)
+    report.steps.append(f"schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    if not api_tokens.has_active_admin(runtime.unit_of_work()):
+        report.admin_token = api_tokens.issue_token(
+            runtime.unit_of_work(), name=FIRST_ADMIN_TOKEN_NAME, role=Role.ADMIN
+        )
+        report.steps.append("issued the first admin token")
+    log.info("initialized", revision=after, previous_revision=before, steps=report.steps)
+    return report

@@ -1,0 +1,63 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds the runtime (database engine, sessions) through
+the composition root and mounts the routers; importing this module builds
+nothing. ``conveyor serve`` and tests call it; uvicorn can also call it as a
+factory: ``uvicorn --factory conveyor.entrypoints.api:create_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from conveyor import __version__
+from conveyor.bootstrap import Runtime, build_runtime
+from conveyor.config import Settings
+from conveyor.entrypoints.api.middleware import RequestContextMiddleware
+from conveyor.entrypoints.api.problems import install_problem_handlers
+from conveyor.entrypoints.api.routers import API_PREFIX, PROTECTED_ROUTERS, PUBLIC_API_ROUTERS, ROOT_ROUTERS
+from conveyor.entrypoints.api.security import authenticate
+
+DESCRIPTION = (
+    "Conveyor's REST API. Authenticate with `Authorization: Bearer <token>` "
+    "(create tokens with `conveyor token create --role ROLE --name NAME`). "
+    "Errors are RFC 9457 `application/problem+json` documents with a stable `code`."
+)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The API app for ``settings`` (read from ``CONVEYOR_*`` when omitted)."""
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="Conveyor",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
+    for router in PROTECTED_ROUTERS:
+        protected.include_router(router)
+    public = APIRouter(prefix=API_PREFIX)
+    for router in PUBLIC_API_ROUTERS:
+        public.include_router(router)
+    app.include_router(protected)
+    app.include_router(public)
+    for router in ROOT_ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,20 @@
+"""Which routers the API mounts, and which of them are public.
+
+Everything in ``PROTECTED_ROUTERS`` is mounted under ``/api/v1`` behind
+``authenticate``. A router in ``PUBLIC_API_ROUTERS`` is mounted under
+``/api/v1`` without it (it must check callers itself, e.g. by a webhook
+signature); the test ``test_every_api_route_requires_a_token_unless_allowlisted``
+keeps that list deliberate. ``ROOT_ROUTERS`` sit outside ``/api/v1`` (probes).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from conveyor.entrypoints.api.routes import health, me, tokens
+
+API_PREFIX = "/api/v1"
+
+PROTECTED_ROUTERS: list[APIRouter] = [me.router, tokens.router]
+PUBLIC_API_ROUTERS: list[APIRouter] = []
+ROOT_ROUTERS: list[APIRouter] = [health.router]

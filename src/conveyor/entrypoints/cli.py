@@ -1,0 +1,245 @@
+"""The ``conveyor`` command line (Typer).
+
+Output discipline: what a script would capture (a token's secret, a list) goes
+to stdout; everything for the human (progress, warnings, errors, logs) goes to
+stderr. Expected errors print one message naming the problem and exit with the
+code from ``conveyor.entrypoints.errors``; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from conveyor import __version__
+from conveyor.adapters.db import schema
+from conveyor.bootstrap import Runtime, build_runtime, initialize
+from conveyor.config import load_settings
+from conveyor.domain.auth import ApiToken, Role
+from conveyor.entrypoints.errors import EXPECTED_ERRORS, error_code, error_detail, exit_code_for
+from conveyor.errors import ConveyorError, DatabaseNotReady
+from conveyor.services import api_tokens
+
+
+class ConveyorGroup(TyperGroup):
+    """Turns Conveyor's and the engine's errors into a message and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: typer's vendored click Context is private
+        try:
+            return super().invoke(ctx)
+        except EXPECTED_ERRORS as err:
+            typer.echo(f"error [{error_code(err)}]: {error_detail(err)}", err=True)
+            if isinstance(err, ConveyorError):
+                for item in err.errors:
+                    where = ".".join(str(part) for part in item.get("loc", ()))
+                    typer.echo(f"  - {where}: {item.get('msg', '')}", err=True)
+            raise typer.Exit(exit_code_for(err)) from err
+
+
+app = typer.Typer(
+    cls=ConveyorGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Conveyor: order management on BPMN workflows. Configure with CONVEYOR_* variables.",
+)
+token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations (conveyor init runs them too).")
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+
+
+def _say(message: str) -> None:
+    """A message for the human, on stderr."""
+    typer.echo(message, err=True)
+
+
+def _runtime() -> Runtime:
+    return build_runtime(load_settings())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"conveyor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Conveyor: order management on BPMN workflows. Configure with CONVEYOR_* variables."""
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database and print a first admin token (only if none exists)."""
+    runtime = _runtime()
+    try:
+        report = initialize(runtime)
+    finally:
+        runtime.close()
+    database = runtime.engine.url.render_as_string(hide_password=True)
+    before, after = report.revision_before, report.revision_after
+    was = "" if before == after else f" (was {before or 'empty'})"
+    _say(f"Database {database} is at revision {after}{was}.")
+    if report.admin_token is None:
+        _say("An admin token already exists; make another with")
+        _say("  conveyor token create --role admin --name NAME")
+        return
+    token = report.admin_token.token
+    _say(f"Created the first admin token (id {token.id}, name '{token.name}').")
+    _say("It is shown once; store it now:")
+    typer.echo(report.admin_token.secret)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: CONVEYOR_HOST]")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port [default: CONVEYOR_PORT]", min=1, max=65535)
+    ] = None,
+) -> None:
+    """Serve the API (with /docs) until interrupted."""
+    import uvicorn
+
+    from conveyor.bootstrap import check_readiness
+    from conveyor.entrypoints.api import create_app
+
+    settings = load_settings()
+    runtime = build_runtime(settings)
+    try:
+        check_readiness(runtime)
+    except DatabaseNotReady as err:
+        _say(f"warning: {err.detail}")
+    bind_host, bind_port = host or settings.host, port or settings.port
+    _say(f"Serving Conveyor on http://{bind_host}:{bind_port} (API docs at /docs); Ctrl+C stops it.")
+    uvicorn.run(
+        create_app(settings, runtime=runtime),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(r.value for r in Role)}")],
+    name: Annotated[str, typer.Option(help="Who or what uses the token, e.g. 'shopify-sync'")],
+) -> None:
+    """Issue an API token; its secret is printed once, alone on stdout."""
+    chosen = api_tokens.parse_role(role)
+    runtime = _runtime()
+    try:
+        issued = api_tokens.issue_token(runtime.unit_of_work(), name=name, role=chosen)
+    finally:
+        runtime.close()
+    token = issued.token
+    _say(f"Created token {token.id} '{token.name}' with role {token.role.value}.")
+    _say("It is shown once; store it now:")
+    typer.echo(issued.secret)
+
+
+def _token_row(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "role": token.role.value,
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+@token_app.command("list")
+def token_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+) -> None:
+    """List API tokens (never their secrets)."""
+    runtime = _runtime()
+    try:
+        tokens = api_tokens.list_tokens(runtime.unit_of_work(), include_revoked=include_revoked)
+    finally:
+        runtime.close()
+    rows = [_token_row(token) for token in tokens]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    header = ("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")
+    table = [header] + [
+        (
+            str(r["id"]),
+            r["name"],
+            r["role"],
+            r["created_at"][:19],
+            (r["last_used_at"] or "-")[:19],
+            (r["revoked_at"] or "-")[:19],
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `conveyor token list`)")],
+) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    runtime = _runtime()
+    try:
+        token = api_tokens.revoke_token(runtime.unit_of_work(), token_id)
+    finally:
+        runtime.close()
+    _say(f"Revoked token {token.id} '{token.name}'.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    runtime = _runtime()
+    try:
+        schema.upgrade(runtime.engine, revision)
+        _say(f"Database is at revision {schema.current_revision(runtime.engine)}.")
+    finally:
+        runtime.close()
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or 'base' for empty")],
+) -> None:
+    """Undo migrations down to REVISION (data in dropped tables is lost)."""
+    runtime = _runtime()
+    try:
+        schema.downgrade(runtime.engine, revision)
+        _say(f"Database is at revision {schema.current_revision(runtime.engine) or 'base (empty)'}.")
+    finally:
+        runtime.close()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's revision (or 'none') and whether it is the newest."""
+    runtime = _runtime()
+    try:
+        current = schema.current_revision(runtime.engine)
+    finally:
+        runtime.close()
+    head = schema.head_revision()
+    typer.echo(current or "none")
+    _say("up to date" if current == head else f"behind: the newest revision is {head}; run `conveyor init`")
+
+
+def main() -> None:
+    """Console-script entry point (``conveyor``)."""
+    app()
