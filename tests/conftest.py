@@ -1,0 +1,169 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), the runtime, the API client, tokens.
+
+Every test that takes ``database_url`` (directly or through ``runtime``,
+``migrated_runtime``, ``client``...) runs twice: on a fresh SQLite file and on a
+fresh PostgreSQL schema. The PostgreSQL runs need ``CONVEYOR_TEST_POSTGRES_URL``
+(``.ci/run`` sets it); without it they are skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from conveyor.adapters.db import schema
+from conveyor.bootstrap import Runtime, build_runtime
+from conveyor.config import Settings
+from conveyor.domain.auth import Role
+from conveyor.entrypoints.api import create_app
+from conveyor.services import api_tokens
+
+POSTGRES_URL_VARIABLE = "CONVEYOR_TEST_POSTGRES_URL"
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests skipped: set CONVEYOR_TEST_POSTGRES_URL=postgresql+psycopg://user@host:5432/db "
+    "to run them (.ci/run does)"
+)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT / ".." / "shared"
+
+
+def _postgres_base_url() -> str | None:
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
+    if not url:
+        return None
+    for alias in ("postgres://", "postgresql://"):
+        if url.startswith(alias):
+            url = "postgresql+psycopg://" + url[len(alias) :]
+    return url
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    base = _postgres_base_url()
+    if base is None:
+        return "databases: SQLite only -- " + POSTGRES_SKIP_REASON
+    shown = make_url(base).render_as_string(hide_password=True)
+    return f"databases: SQLite and PostgreSQL ({shown}, one fresh schema per test)"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and POSTGRES_SKIP_REASON in str(report.longrepr[2])
+    ]
+    if skipped:
+        how = POSTGRES_SKIP_REASON.split(": ", 1)[1]
+        terminalreporter.write_sep("-", f"{len(skipped)} PostgreSQL variants skipped: {how}")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only third-party material next to the repository (skips when absent)."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"{SHARED_DIR} is missing (a plain clone has no ../shared)")
+    return SHARED_DIR.resolve()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_engine() -> Iterator[Engine]:
+    base = _postgres_base_url()
+    if base is None:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as err:
+        pytest.fail(f"{POSTGRES_URL_VARIABLE} is set but PostgreSQL does not answer: {err}")
+    yield engine
+    engine.dispose()
+
+
+def _postgres_schema_url(admin: Engine) -> Iterator[str]:
+    """A URL whose connections live in a new, empty schema (dropped afterwards)."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = admin.url.update_query_dict({"options": f"-csearch_path={name}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'conveyor-test.db'}"
+        return
+    admin = request.getfixturevalue("postgres_admin_engine")
+    yield from _postgres_schema_url(admin)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, log_format="json", log_level="INFO")
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The runtime on an empty (unmigrated) database."""
+    built = build_runtime(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def migrated_runtime(runtime: Runtime) -> Runtime:
+    """The runtime on a database migrated to head."""
+    schema.upgrade(runtime.engine)
+    return runtime
+
+
+@pytest.fixture
+def migrated_engine(migrated_runtime: Runtime) -> Engine:
+    return migrated_runtime.engine
+
+
+@pytest.fixture
+def app(migrated_runtime: Runtime) -> FastAPI:
+    return create_app(migrated_runtime.settings, runtime=migrated_runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def issue_token(migrated_runtime: Runtime) -> Callable[[Role], str]:
+    """Issue a token for a role; returns its secret."""
+
+    def issue(role: Role, name: str | None = None) -> str:
+        issued = api_tokens.issue_token(
+            migrated_runtime.unit_of_work(), name=name or f"test {role.value}", role=role
+        )
+        return issued.secret
+
+    return issue
+
+
+@pytest.fixture
+def admin_token(issue_token: Callable[[Role], str]) -> str:
+    return issue_token(Role.ADMIN)
