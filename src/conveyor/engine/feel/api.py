@@ -1,0 +1,149 @@
+"""Compiling and evaluating expressions: the engine's one entry point to FEEL.
+
+``compile_expression`` parses once and caches by source text (a bounded LRU),
+so a condition evaluated for every token of every instance is parsed once per
+process. Evaluating is a call into pre-built closures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
+from conveyor.engine.feel import nodes as n
+from conveyor.engine.feel.builtins import BUILTINS
+from conveyor.engine.feel.compiler import Compiler
+from conveyor.engine.feel.limits import MAX_SOURCE_LENGTH, Run
+from conveyor.engine.feel.parser import FeelParser
+from conveyor.engine.feel.unary import compile_test
+
+DIALECTS = ("auto", "feel", "juel", "python")
+_MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
+
+
+class FeelExpression:
+    """A compiled expression; ``evaluate`` may be called any number of times, from any thread."""
+
+    __slots__ = ("_fn", "dialect", "names", "source")
+
+    def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
+                 names: frozenset[str]) -> None:
+        self.source = source
+        self.dialect = dialect
+        self.names = names
+        self._fn = fn
+
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        """The value of the expression over ``variables``; FEEL type errors give None."""
+        try:
+            return self._fn(variables, Run())
+        except ExpressionError as err:
+            if err.source is None:
+                raise type(err)(err.message, self.source) from err
+            raise
+        except RecursionError as err:
+            raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
+        except Exception as err:
+            raise ExpressionError(f"could not evaluate ({type(err).__name__}: {err})", self.source) from err
+
+    def __repr__(self) -> str:
+        return f"FeelExpression({self.source!r})"
+
+
+class UnaryTests:
+    """Compiled DMN input entry: ``matches(input, variables)`` is True when the rule applies."""
+
+    __slots__ = ("_test", "names", "source")
+
+    def __init__(self, source: str, test: Callable[[Any, Mapping[str, Any], Run], bool | None],
+                 names: frozenset[str]) -> None:
+        self.source = source
+        self.names = names
+        self._test = test
+
+    def matches(self, input_value: Any, variables: Mapping[str, Any]) -> bool:
+        try:
+            return self._test(input_value, variables, Run()) is True
+        except ExpressionError as err:
+            if err.source is None:
+                raise type(err)(err.message, self.source) from err
+            raise
+        except RecursionError as err:
+            raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
+        except Exception as err:
+            raise ExpressionError(f"could not evaluate ({type(err).__name__}: {err})", self.source) from err
+
+    def __repr__(self) -> str:
+        return f"UnaryTests({self.source!r})"
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_SOURCE_LENGTH:
+        raise ExpressionLimitExceeded(
+            f"expression is {len(text)} characters long (limit {MAX_SOURCE_LENGTH})"
+        )
+
+
+def detect_dialect(text: str) -> tuple[str, str]:
+    """The dialect of ``text`` under "auto", and the text to parse (same length, so positions hold)."""
+    stripped = text.strip()
+    if stripped.startswith("="):
+        return "feel", text.replace("=", " ", 1)
+    if stripped.startswith(("${", "#{")) and stripped.endswith("}"):
+        return "juel", text
+    return "feel", text
+
+
+def _parse(text: str, dialect: str) -> tuple[str, n.Node]:
+    if dialect not in DIALECTS:
+        raise ExpressionError(f"unknown expression dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
+    if dialect == "auto":
+        dialect, text = detect_dialect(text)
+    if dialect == "juel":
+        from conveyor.engine.feel.juel import parse_juel
+
+        return dialect, parse_juel(text)
+    if dialect == "python":
+        from conveyor.engine.feel.python_conditions import parse_python
+
+        return dialect, parse_python(text)
+    return dialect, FeelParser(text, _MULTI_WORD).parse_expression()
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str, dialect: str) -> FeelExpression:
+    _check_length(text)
+    try:
+        used, tree = _parse(text, dialect)
+        compiler = Compiler(text)
+        fn = compiler.compile(tree)
+    except RecursionError as err:
+        raise ExpressionLimitExceeded("expression nests too deeply", text) from err
+    return FeelExpression(text, used, fn, frozenset(compiler.names))
+
+
+def compile_expression(text: str, *, dialect: str = "auto") -> FeelExpression:
+    """Parse and compile ``text`` (cached); a syntax error names its position."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
+    return _compile(text, dialect)
+
+
+@lru_cache(maxsize=4096)
+def compile_unary_tests(text: str) -> UnaryTests:
+    """Compile a DMN input entry (cached)."""
+    _check_length(text)
+    try:
+        tree = FeelParser(text, _MULTI_WORD).parse_unary_tests()
+        compiler = Compiler(text)
+        test = compile_test(compiler, tree)
+    except RecursionError as err:
+        raise ExpressionLimitExceeded("unary tests nest too deeply", text) from err
+    return UnaryTests(text, test, frozenset(compiler.names))
+
+
+def evaluate(text: str, variables: Mapping[str, Any] | None = None, *, dialect: str = "auto") -> Any:
+    """Compile (cached) and evaluate ``text`` in one call."""
+    return compile_expression(text, dialect=dialect).evaluate(variables if variables is not None else {})

@@ -1,0 +1,43 @@
+"""The sandbox: how much one expression may be, nest and do.
+
+Every limit is checked while parsing or evaluating and raises
+``ExpressionLimitExceeded`` (never hangs): the source length, the nesting
+depth of the syntax tree, the evaluation steps of one ``evaluate`` call
+(loop iterations of for/some/every and filters, and function calls), and the
+size of any string or list an expression builds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conveyor.engine.errors import ExpressionLimitExceeded
+
+MAX_SOURCE_LENGTH = 20_000
+MAX_NESTING = 100
+MAX_STEPS = 1_000_000
+MAX_SIZE = 1_000_000
+#: Regular expressions (``matches``, ``replace``, ``split``): pattern and input caps.
+MAX_PATTERN_LENGTH = 500
+MAX_REGEX_INPUT = 10_000
+
+
+class Run:
+    """The budget of one evaluation: a step counter shared by every nested scope."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def tick(self, count: int = 1) -> None:
+        self.steps += count
+        if self.steps > MAX_STEPS:
+            raise ExpressionLimitExceeded(f"evaluation exceeded {MAX_STEPS} steps (loops, filters, calls)")
+
+
+def check_size(value: Any) -> Any:
+    """Refuse strings and lists longer than MAX_SIZE; returns ``value`` unchanged otherwise."""
+    if isinstance(value, (str, list)) and len(value) > MAX_SIZE:
+        raise ExpressionLimitExceeded(f"an expression built a value of {len(value)} items (limit {MAX_SIZE})")
+    return value

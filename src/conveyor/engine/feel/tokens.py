@@ -1,0 +1,139 @@
+"""The tokenizer shared by the FEEL, JUEL and Python-condition parsers.
+
+A name token is one word; the FEEL parser joins consecutive words into names
+with spaces (``Customer Age``), which is why words are kept separate here.
+Each token records its character position so errors can point at it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from conveyor.engine.errors import ExpressionError
+
+FEEL_OPERATORS = ("..", "**", "!=", "<=", ">=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "+", "-", "*",
+                  "/", "=", "<", ">", "?", "@")
+JUEL_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ",", ".", ":", "+", "-", "*", "/",
+                  "%", "<", ">", "!", "?")
+PYTHON_OPERATORS = ("==", "!=", "<=", ">=", "**", "//", "(", ")", "[", "]", "{", "}", ",", ".", ":", "+",
+                    "-", "*", "/", "%", "<", ">", "=")
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", "b": "\b", "f": "\f"}
+
+
+class Token(NamedTuple):
+    kind: str  # "number", "string", "name", "qname" (a `quoted name`), "op", "end"
+    text: str
+    pos: int
+
+
+def _is_name_start(char: str) -> bool:
+    return char.isalpha() or char == "_" or char == "$"
+
+
+def _is_name_part(char: str) -> bool:
+    return char.isalnum() or char == "_" or char == "$"
+
+
+def tokenize(source: str, operators: tuple[str, ...], quotes: str = '"') -> list[Token]:
+    """Split ``source`` into tokens; raises ExpressionError naming the bad character and its position."""
+    tokens: list[Token] = []
+    i, size = 0, len(source)
+    append = tokens.append
+    while i < size:
+        char = source[i]
+        if char.isspace():
+            i += 1
+        elif char.isdigit() or (
+            char == "." and i + 1 < size and source[i + 1].isdigit() and not _ends_value(tokens)
+        ):
+            start = i
+            while i < size and source[i].isdigit():
+                i += 1
+            if i + 1 < size and source[i] == "." and source[i + 1].isdigit():
+                i += 1
+                while i < size and source[i].isdigit():
+                    i += 1
+            if i < size and source[i] in "eE":
+                j = i + 1
+                if j < size and source[j] in "+-":
+                    j += 1
+                if j < size and source[j].isdigit():
+                    i = j
+                    while i < size and source[i].isdigit():
+                        i += 1
+            append(Token("number", source[start:i], start))
+        elif _is_name_start(char):
+            start = i
+            while i < size and _is_name_part(source[i]):
+                i += 1
+            append(Token("name", source[start:i], start))
+        elif char in quotes:
+            start = i
+            text, i = _read_string(source, i)
+            append(Token("string", text, start))
+        elif char == "`" and '"' in quotes:
+            end = source.find("`", i + 1)
+            if end < 0:
+                raise ExpressionError("unterminated `quoted name`", source, i)
+            append(Token("qname", source[i + 1 : end], i))
+            i = end + 1
+        elif char == "/" and source.startswith("//", i) and "//" not in operators:
+            end = source.find("\n", i)
+            i = size if end < 0 else end
+        elif char == "/" and source.startswith("/*", i):
+            end = source.find("*/", i + 2)
+            if end < 0:
+                raise ExpressionError("unterminated comment", source, i)
+            i = end + 2
+        else:
+            for op in operators:
+                if source.startswith(op, i):
+                    append(Token("op", op, i))
+                    i += len(op)
+                    break
+            else:
+                raise ExpressionError(f"unexpected character {char!r}", source, i)
+    append(Token("end", "", size))
+    return tokens
+
+
+def _ends_value(tokens: list[Token]) -> bool:
+    if not tokens:
+        return False
+    last = tokens[-1]
+    return last.kind != "op" or last.text in (")", "]", "}")
+
+
+def _read_string(source: str, start: int) -> tuple[str, int]:
+    quote = source[start]
+    parts: list[str] = []
+    i, size = start + 1, len(source)
+    while i < size:
+        char = source[i]
+        if char == quote:
+            return "".join(parts), i + 1
+        if char == "\\" and i + 1 < size:
+            code = source[i + 1]
+            if code == "u" and i + 6 <= size:
+                hex_text = source[i + 2 : i + 6]
+                try:
+                    parts.append(chr(int(hex_text, 16)))
+                except ValueError as err:
+                    raise ExpressionError(f"bad escape \\u{hex_text}", source, i) from err
+                i += 6
+                continue
+            if code == "U" and i + 8 <= size:
+                hex_text = source[i + 2 : i + 8]
+                try:
+                    parts.append(chr(int(hex_text, 16)))
+                except ValueError as err:
+                    raise ExpressionError(f"bad escape \\U{hex_text}", source, i) from err
+                i += 8
+                continue
+            parts.append(_ESCAPES.get(code, "\\" + code))
+            i += 2
+            continue
+        parts.append(char)
+        i += 1
+    raise ExpressionError("unterminated string", source, start)
