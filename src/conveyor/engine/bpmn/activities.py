@@ -121,7 +121,9 @@ def _script(el: Element, common: dict[str, Any], ctx: ParseContext) -> ScriptTas
         )
         return ScriptTask(**common, script_format=fmt, result_variable=result)
     if dialect in ("feel", "juel"):
-        script = ctx.expression(body, el, f"{dialect} script", dialect=dialect)
+        # Camunda 8 writes FEEL with a leading '=', which "auto" strips
+        dialect = "auto" if dialect == "feel" else dialect
+        script = ctx.expression(body, el, f"{fmt} script", dialect=dialect)
         return ScriptTask(**common, script_format=fmt, script=script, result_variable=result)
     try:
         script = _compile_script(body, dialect)
@@ -134,11 +136,24 @@ def _script(el: Element, common: dict[str, Any], ctx: ParseContext) -> ScriptTas
             "Python statements are never executed -- rewrite it in FEEL with a result variable",
         )
         return ScriptTask(**common, script_format=fmt, result_variable=result)
+    if result is None:
+        ctx.warning(
+            "script_result_unused",
+            "the script's value is not stored: the script task has no result variable",
+            el,
+            hint="set camunda:resultVariable or zeebe:script resultVariable",
+        )
     return ScriptTask(**common, script_format=fmt, script=script, result_variable=result)
 
 
 def _compile_script(body: str, dialect: str) -> Evaluable:
-    """A script without format is tried as FEEL, then as a Python expression (Spiff models)."""
+    """A script without format is tried as FEEL, then as a Python expression (Spiff models).
+
+    Python statements (``x = 1``, ``print(x)``, several lines) are refused before FEEL
+    sees them: ``x = 1`` is also a valid FEEL comparison, which would silently do nothing.
+    """
+    if expressions.looks_like_python_statements(body):
+        raise ExpressionError("Python statements (assignments, calls, several lines) are not supported")
     if dialect == "python":
         return expressions.compile_text(body, dialect="python")
     try:

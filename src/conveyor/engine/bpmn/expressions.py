@@ -11,6 +11,7 @@ Nothing here is ever executed as Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,18 @@ class MapValue:
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         return {key: value.evaluate(variables) for key, value in self.entries}
+
+
+_STATEMENT = re.compile(
+    r"^\s*(?:[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:[-+*/%]|//|\*\*)?=(?!=)"
+    r"|print\s*\(|import\s|from\s+\w+\s+import\s|def\s|for\s.*:\s*$|while\s|if\s.*:\s*$|return\b)"
+)
+
+
+def looks_like_python_statements(text: str) -> bool:
+    """True for Python scripts (``x = 1``, ``print(x)``, several lines): we never run those."""
+    lines = [line for line in text.strip().splitlines() if line.strip() and not line.strip().startswith("#")]
+    return len(lines) > 1 or any(_STATEMENT.match(line) for line in lines)
 
 
 def strip_quotes(text: str) -> str:

@@ -186,7 +186,8 @@ def script_value(script: Element, owner: Element, ctx: ParseContext) -> Evaluabl
     if body is None:
         return Const(None)
     if language in ("feel", "juel"):
-        return ctx.expression(body, owner, f"{language} script", dialect=language)
+        dialect = "auto" if language == "feel" else "juel"
+        return ctx.expression(body, owner, f"{language} script", dialect=dialect)
     ctx.strict(
         "unsupported_script",
         f"{language} scripts are not supported (nothing in a model is executed as code)",
