@@ -1,0 +1,57 @@
+"""Probes, OpenAPI and docs: what load balancers and integrators look at first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from conveyor.bootstrap import Runtime
+from conveyor.config import Settings
+from conveyor.entrypoints.api import create_app
+
+
+def test_healthz_answers_ok_while_the_process_is_up(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_ready_when_the_database_answers_and_is_migrated(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "migrations": "head"}
+
+
+def test_readyz_answers_503_on_an_unmigrated_database_and_says_to_run_init(runtime: Runtime) -> None:
+    with TestClient(create_app(runtime.settings, runtime=runtime)) as client:
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    problem = response.json()
+    assert problem["code"] == "database_not_ready"
+    assert problem["migrations"] == "none"
+    assert "conveyor init" in problem["detail"]
+
+
+def test_readyz_answers_503_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_the_openapi_document_is_served_under_the_api_prefix(client: TestClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "Conveyor"
+    assert {"/api/v1/me", "/api/v1/tokens", "/healthz", "/readyz"} <= document["paths"].keys()
+
+
+def test_the_interactive_docs_load_the_openapi_document(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+    assert "/api/v1/openapi.json" in response.text
