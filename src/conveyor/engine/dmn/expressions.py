@@ -35,6 +35,26 @@ class _Constant:
 
 NULL_EXPRESSION: Expression = _Constant(None)
 
+#: the name Camunda 7 gives the input value inside JUEL input entries, unless the input sets another
+CAMUNDA_CELL_INPUT = "cellInput"
+
+
+@dataclass(frozen=True, slots=True)
+class JuelEntry:
+    """A Camunda 7 input entry written as a JUEL condition (``${cellInput > 100}``): it matches
+    when the condition is true, with the input value bound to ``cellInput`` (or the input's
+    ``camunda:inputVariable``)."""
+
+    expression: Expression
+
+    def matches(self, input_value: Any, variables: Mapping[str, Any]) -> bool:
+        return self.expression.evaluate(variables) is True
+
+
+def is_juel(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith(("${", "#{")) and stripped.endswith("}")
+
 
 def dialect_for(language: str | None, default: str = "auto") -> str | None:
     """The FEEL package's dialect for an ``expressionLanguage`` URI, or None if unsupported."""
@@ -102,6 +122,9 @@ class Compiler:
     def unary_tests(self, text: str, where: Where, what: str) -> UnaryTests | None:
         from conveyor.engine.feel import compile_unary_tests
 
+        if is_juel(text):
+            condition = self.expression(text, where, what, "juel")
+            return JuelEntry(condition) if condition is not None else None
         try:
             compiled: UnaryTests = compile_unary_tests(text.strip() or "-")
         except ExpressionError as err:

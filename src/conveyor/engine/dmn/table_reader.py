@@ -7,10 +7,11 @@ column by the input's label or the output's name, so a user can find the cell.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from lxml import etree
 
-from conveyor.engine.dmn.expressions import NULL_EXPRESSION
+from conveyor.engine.dmn.expressions import CAMUNDA_CELL_INPUT, NULL_EXPRESSION, JuelEntry
 from conveyor.engine.dmn.model import (
     Aggregation,
     DecisionTable,
@@ -62,6 +63,7 @@ def read_decision_table(reader: Reader, element: etree._Element, decision_name: 
     )
     if hit_policy is None:
         return None
+    inputs = _bind_cell_input(inputs, rules)
     return DecisionTable(
         id=element.get("id"),
         hit_policy=hit_policy,
@@ -72,6 +74,18 @@ def read_decision_table(reader: Reader, element: etree._Element, decision_name: 
         output_label=element.get("outputLabel"),
         line=where.line,
     )
+
+
+def _bind_cell_input(inputs: tuple[InputClause, ...], rules: tuple[Rule, ...]) -> tuple[InputClause, ...]:
+    """Columns with JUEL entries see their input value as ``cellInput`` unless they name it."""
+    bound = []
+    for column, clause in enumerate(inputs):
+        entries = [r.input_entries[column] for r in rules if len(r.input_entries) > column]
+        juel = any(isinstance(entry, JuelEntry) for entry in entries)
+        if juel and clause.input_variable is None:
+            clause = replace(clause, input_variable=CAMUNDA_CELL_INPUT)
+        bound.append(clause)
+    return tuple(bound)
 
 
 def _hit_policy(reader: Reader, element: etree._Element, where: Where) -> HitPolicy | None:
