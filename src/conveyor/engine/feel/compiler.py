@@ -8,6 +8,7 @@ variable names an expression reads (``names``), leaving out names bound by
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -126,6 +127,9 @@ class Compiler:
         if isinstance(node.right, n.Literal):
             constant = node.right.value
             if isinstance(node.left, n.Name) and node.left.name != "?":
+                self._Name(node.left)
+                if node.op in _FAST_COMPARE and type(constant) is Decimal:
+                    return _compare_name_with_number(node.left.name, node.op, constant)
                 name = node.left.name
                 return lambda v, r: operation(v.get(name), constant)
             return lambda v, r: operation(left(v, r), constant)
@@ -327,6 +331,26 @@ class Compiler:
             return lambda v, r: (lambda value: isinstance(value, Mapping) and key in value)(base(v, r))
         value = self.compile(node)
         return lambda v, r: value(v, r) is not None
+
+
+_FAST_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _compare_name_with_number(name: str, op: str, constant: Decimal) -> Fn:
+    """The hot path of gateway conditions (``total > 1000``): no type dispatch for int/Decimal."""
+    fast = _FAST_COMPARE[op]
+    general = ops.BINARY[op]
+
+    def compare(v: Mapping[str, Any], r: Run) -> Any:
+        value = v.get(name)
+        cls = type(value)
+        if cls is int or cls is Decimal:
+            return fast(value, constant)
+        return general(value, constant)
+
+    return compare
 
 
 def _invoke(function: Builtin, args: list[Any], named: dict[str, Any], r: Run) -> Any:

@@ -37,6 +37,7 @@ class FeelParser:
         self.index = 0
         self.depth = 0
         self.input_uses = 0  # how many times `?` was read (unary tests)
+        self.range_end_depth = -1  # a `[` at this depth closes a range (`]1..5[`), it is not a filter
         starts: dict[str, list[tuple[str, ...]]] = {}
         for name in multi_word_names:
             words = tuple(name.split(" "))
@@ -157,7 +158,7 @@ class FeelParser:
                     bound = 0
             else:
                 bound = 0
-            if bound <= power:
+            if bound <= power or (token.text == "[" and self.depth == self.range_end_depth):
                 break
             self.advance()
             left = self.infix(left, token, bound)
@@ -327,7 +328,9 @@ class FeelParser:
         return n.ListNode(token.pos, tuple(items))
 
     def range_end(self, token: Token, start: n.Node, *, start_included: bool) -> n.Node:
+        outer, self.range_end_depth = self.range_end_depth, self.depth + 1
         end = self.expression(0)
+        self.range_end_depth = outer
         close = self.advance()
         if close.kind != "op" or close.text not in ("]", ")", "["):
             self.fail(f"expected ']', ')' or '[' to close the range but found {self.describe(close)}", close)

@@ -5,8 +5,12 @@ Importing this package fills ``BUILTINS``: one module per family.
 
 from conveyor.engine.feel.builtins import (  # noqa: F401  (registration by import)
     boolean,
+    contexts,
     conversion,
+    dates,
+    lists,
     numbers,
+    strings,
 )
 from conveyor.engine.feel.builtins.registry import BUILTINS, Builtin
 

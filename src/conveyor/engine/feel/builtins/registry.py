@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _MISSING: Any = object()
 
@@ -40,11 +42,10 @@ class Builtin:
 BUILTINS: dict[str, Builtin] = {}
 
 
-def builtin(name: str, *signatures: tuple[str, ...], variadic: bool = False) -> Callable[[Callable[..., Any]],
-                                                                                         Callable[..., Any]]:
+def builtin(name: str, *signatures: tuple[str, ...], variadic: bool = False) -> Callable[[F], F]:
     """Register the decorated function as the FEEL built-in ``name``."""
 
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+    def register(function: F) -> F:
         BUILTINS[name] = Builtin(name, function, signatures or ((),), variadic)
         return function
 
