@@ -143,15 +143,15 @@ def _input_values(decision: Decision, table: DecisionTable, context: Mapping[str
 def _matches(
     decision: Decision, rule: Rule, inputs: list[Any], entry_contexts: list[Mapping[str, Any]]
 ) -> bool:
-    cells = zip(rule.input_entries, inputs, entry_contexts, strict=True)
-    for column, (tests, value, context) in enumerate(cells):
-        try:
-            if not tests.matches(value, context):
+    column = 0
+    try:
+        for column, tests in enumerate(rule.input_entries):
+            if not tests.matches(inputs[column], entry_contexts[column]):
                 return False
-        except ExpressionError as err:
-            raise DecisionError(
-                f"decision {decision.name!r}, rule {rule.index}, input {column + 1}: {err.message}"
-            ) from err
+    except ExpressionError as err:
+        raise DecisionError(
+            f"decision {decision.name!r}, rule {rule.index}, input {column + 1}: {err.message}"
+        ) from err
     return True
 
 

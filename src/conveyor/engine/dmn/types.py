@@ -16,6 +16,7 @@ Camunda 7 type names (``integer``, ``long``, ``double``) are accepted as numbers
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -87,6 +88,7 @@ _BUILT_IN: dict[str, Callable[[Any], Any]] = {
 _ANY = {"any", "object"}
 
 
+@functools.lru_cache(maxsize=256)
 def _built_in_name(type_ref: str) -> str:
     name = type_ref.strip()
     if ":" in name:  # feel:number, xsd:string
