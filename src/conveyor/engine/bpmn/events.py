@@ -104,7 +104,7 @@ def _resolve(el: Element, ref_attr: str, table: Collection[str], what: str, ctx:
         return ref
     close = difflib.get_close_matches(ref, list(table), n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"add a <{what} id={ref!r}> to the definitions"
-    ctx.strict("unknown_reference", f"{ref_attr} {ref!r} names no {what} in this file", el, hint=hint)
+    ctx.strict("unknown_reference", f"{ref_attr} {ref!r} names no {what} in this file", _owner(el), hint=hint)
     return ref
 
 
