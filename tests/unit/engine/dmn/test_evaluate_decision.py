@@ -183,3 +183,29 @@ def test_typed_outputs_null_a_wrong_typed_cell():
     <rule><inputEntry><text>-</text></inputEntry><outputEntry><text>"seven"</text></outputEntry></rule>
   </decisionTable></decision>"""))
     assert evaluate_decision(definitions, "d", {"x": 1}).value is None
+
+
+def age_table(hit_policy: str) -> str:
+    return dmn(f"""
+  <decision id="d" name="D"><decisionTable hitPolicy="{hit_policy}">
+    <input label="Age"><inputExpression typeRef="number"><text>age</text></inputExpression></input>
+    <output name="status" typeRef="string">
+      <outputValues><text>"Declined","Approved"</text></outputValues></output>
+    <rule><inputEntry><text>&gt;= 18</text></inputEntry>
+      <outputEntry><text>"Approved"</text></outputEntry></rule>
+    <rule><inputEntry><text>&lt; 21</text></inputEntry>
+      <outputEntry><text>"Declined"</text></outputEntry></rule>
+  </decisionTable></decision>""")
+
+
+@pytest.mark.parametrize(
+    ("hit_policy", "age", "expected"),
+    [
+        ("PRIORITY", 19, "Declined"),
+        ("PRIORITY", 30, "Approved"),
+        ("RULE ORDER", 19, ["Approved", "Declined"]),
+        ("OUTPUT ORDER", 19, ["Declined", "Approved"]),
+    ],
+)
+def test_the_documented_priority_example(hit_policy, age, expected):
+    assert evaluate_decision(parse_dmn(age_table(hit_policy)), "d", {"age": age}).value == expected
