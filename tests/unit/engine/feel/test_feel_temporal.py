@@ -108,7 +108,8 @@ def test_string_of_temporals_is_iso_8601():
 
 
 def test_years_and_months_duration_between_dates():
-    assert evaluate('years and months duration(date("2020-01-15"), date("2021-03-14"))') == YearsMonthsDuration(13)
+    expression = 'years and months duration(date("2020-01-15"), date("2021-03-14"))'
+    assert evaluate(expression) == YearsMonthsDuration(13)
 
 
 def test_time_from_parts_with_an_offset():
