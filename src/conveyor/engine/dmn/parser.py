@@ -75,6 +75,14 @@ def parse_dmn(source: bytes | str, *, file: str | None = None) -> DmnDefinitions
     items = _item_definitions(reader, root)
     reader.item_definitions = items
     input_data = _input_data(reader, root)
+    for element in reader.children(root, "import"):
+        log.warning(
+            Where.of(element, element.get("name")),
+            "dmn.import_ignored",
+            f"import of {element.get('locationURI') or element.get('namespace')!r} is not supported; "
+            "its decisions and types are not available here",
+            "load the other file alongside this one; business rule tasks find decisions across files",
+        )
     for local_name, what in _UNSUPPORTED_DRG.items():
         for element in reader.children(root, local_name):
             log.error(Where.of(element), "dmn.unsupported", f"{what} are not supported", _LOGIC_HINT)

@@ -52,7 +52,9 @@ def _parser() -> etree.XMLParser:
 def load_xml(source: bytes | str, *, file: str | None = None) -> etree._Element:
     """Parse ``source`` safely and return the root element, or raise ``ModelError``."""
     # Text is already decoded: its declaration is dropped so its encoding name cannot lie.
-    data = _DECLARATION.sub("", source, count=1).encode("utf-8") if isinstance(source, str) else source
+    if isinstance(source, str):
+        source = _DECLARATION.sub("", source.lstrip("\ufeff"), count=1)
+    data = source.encode("utf-8") if isinstance(source, str) else source
     if len(data) > MAX_SOURCE_BYTES:
         raise _refuse(
             "dmn.too_large",

@@ -69,3 +69,7 @@ def test_an_oversized_file_is_refused_before_parsing(monkeypatch):
 def test_text_with_a_foreign_encoding_declaration_still_parses():
     source = f'<?xml version="1.0" encoding="ISO-8859-1"?>\n<definitions xmlns="{DMN13}" id="d" name="Café"/>'
     assert parse_dmn(source).name == "Café"
+
+
+def test_text_with_a_byte_order_mark_parses():
+    assert parse_dmn(f'\ufeff<?xml version="1.0"?>\n<definitions xmlns="{DMN13}" id="d"/>').id == "d"

@@ -214,3 +214,16 @@ def test_unknown_type_is_a_warning_not_an_error():
     <literalExpression><text>1</text></literalExpression></decision>"""
     definitions = parse_dmn(dmn(body))
     assert [w.code for w in definitions.warnings] == ["dmn.unknown_type"]
+
+
+def test_imports_are_a_warning_and_a_requirement_into_them_an_error():
+    body = """
+  <import namespace="urn:other" locationURI="other.dmn" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>
+  <decision id="d" name="D">
+    <informationRequirement><requiredDecision href="urn:other#elsewhere"/></informationRequirement>
+    <literalExpression><text>1</text></literalExpression></decision>"""
+    with pytest.raises(ModelError) as caught:
+        parse_dmn(dmn(body))
+    codes = [(p.severity, p.code) for p in caught.value.problems]
+    assert ("warning", "dmn.import_ignored") in codes
+    assert ("error", "dmn.unknown_requirement") in codes
