@@ -11,6 +11,7 @@ singleEntry     the one output value of the one row (None if no row)   several r
 singleResult    the one row as a dict (None if no row)                 several rows
 collectEntries  the one output of every row, as a list                 several outputs
 resultList      every row as a dict, in a list (the default)           never
+value           ``result.value`` as it is (Camunda 8 ``resultVariable``) never
 ==============  =====================================================  ==========================
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from conveyor.engine.errors import DecisionError
 
-RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList")
+RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList", "value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,10 @@ class DecisionResult:
 
 
 def map_decision_result(result: DecisionResult, mode: str | None = "resultList") -> Any:
-    """The value a Camunda 7 business rule task stores in its result variable."""
+    """The value a business rule task stores in its result variable (Camunda 7 modes, or
+    ``value`` for Camunda 8's ``zeebe:calledDecision resultVariable``)."""
+    if mode == "value":
+        return result.value
     rows = result.outputs
     name = f"decision {result.decision_id!r}"
     if mode in (None, "", "resultList"):

@@ -50,7 +50,7 @@ def test_collect_entries_gives_the_one_output_of_every_row():
 
 
 def test_unknown_mode_is_refused_naming_the_valid_ones():
-    with pytest.raises(DecisionError, match="singleEntry, singleResult, collectEntries, resultList"):
+    with pytest.raises(DecisionError, match="singleEntry, singleResult, collectEntries, resultList, value"):
         map_decision_result(result_with([]), "firstEntry")
 
 
@@ -60,3 +60,4 @@ def test_mapping_a_collect_table_result_end_to_end():
     assert result.value == ["Water", "Apple Juice"]  # what zeebe:calledDecision resultVariable stores
     assert map_decision_result(result, "collectEntries") == ["Water", "Apple Juice"]
     assert map_decision_result(result, "resultList") == [{"out": "Water"}, {"out": "Apple Juice"}]
+    assert map_decision_result(result, "value") == ["Water", "Apple Juice"]
