@@ -41,3 +41,14 @@ def test_the_same_decision_id_in_two_files_is_refused_unless_replacing():
         library.add(literal_file("tax", "2", "new.dmn"))
     library.add(literal_file("tax", "2", "new.dmn"), replace=True)
     assert str(library.evaluate("tax", {}).value) == "2"
+
+
+def test_deploying_again_adds_a_version_and_the_latest_is_used_unless_pinned():
+    library = DecisionLibrary()
+    library.add(literal_file("tax", "1", "tax.dmn"), version=1)
+    library.add(literal_file("tax", "2", "tax.dmn"), version=2)
+    assert library.versions("tax") == [1, 2]
+    assert str(library.evaluate("tax", {}).value) == "2"
+    assert str(library.evaluate("tax", {}, version=1).value) == "1"
+    with pytest.raises(DecisionError, match=r"no version 7 \(versions: \[1, 2\]\)"):
+        library.evaluate("tax", {}, version=7)
