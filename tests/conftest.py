@@ -52,16 +52,12 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"databases: SQLite and PostgreSQL ({shown}, one fresh schema per test)"
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    skipped = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if isinstance(report.longrepr, tuple) and POSTGRES_SKIP_REASON in str(report.longrepr[2])
-    ]
-    if skipped:
-        how = POSTGRES_SKIP_REASON.split(": ", 1)[1]
-        terminalreporter.write_sep("-", f"{len(skipped)} PostgreSQL variants skipped: {how}")
+    """Fold the PostgreSQL skips into one line of the short summary instead of one per test."""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        if isinstance(longrepr, tuple) and POSTGRES_SKIP_REASON in str(longrepr[2]):
+            report.longrepr = (str(Path(__file__)), 1, longrepr[2])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,53 @@
+# Conveyor: `make demo` to try it, `make test` to check it.
+# Re-runs are fast: installs are redone only when pyproject.toml changes (stamp files),
+# so `make test` works offline after the first run.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint typecheck imports unit clean
+
+help:
+	@echo "make demo   create $(VENV), install, initialise ./conveyor.db and serve on http://$(HOST):$(PORT)"
+	@echo "make test   install the dev tools, then ruff, mypy, import-linter and pytest"
+	@echo "            (.ci/run does the same with the PostgreSQL variants enabled)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Conveyor needs Python 3.11 or newer; try: make PYTHON=python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-tools: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=69" wheel
+	@touch $@
+
+$(VENV)/.stamp-runtime: pyproject.toml | $(VENV)/.stamp-tools
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(VENV)/.stamp-tools
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"
+	@touch $@ $(VENV)/.stamp-runtime
+
+demo: $(VENV)/.stamp-runtime
+	$(BIN)/conveyor init
+	$(BIN)/conveyor serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check $(wildcard src tests benchmarks)
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy
+
+imports: $(VENV)/.stamp-dev
+	$(BIN)/lint-imports
+
+test: lint typecheck imports
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
