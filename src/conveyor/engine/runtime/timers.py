@@ -1,0 +1,64 @@
+"""When a timer is due: ISO 8601 dates, durations and repeating cycles, from ``now``.
+
+The runtime has no clock: ``now`` is whatever the caller says, so a simulated
+clock (``conveyor bpmn run``) and a replay give the same due dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from conveyor.engine.bpmn.model import TimerKind
+from conveyor.engine.bpmn.timers import Duration, parse_cycle, parse_date, parse_duration
+from conveyor.engine.feel.values import YearsMonthsDuration
+from conveyor.engine.runtime.core import Stuck
+
+
+def _aware(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None and now.tzinfo is not None:
+        return moment.replace(tzinfo=now.tzinfo)
+    return moment
+
+
+def _as_date(value: Any, now: dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return _aware(value, now)
+    if isinstance(value, dt.date):
+        return _aware(dt.datetime(value.year, value.month, value.day), now)
+    return _aware(parse_date(str(value)), now)
+
+
+def _add(value: Any, moment: dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.timedelta):
+        return moment + value
+    if isinstance(value, YearsMonthsDuration):
+        return Duration(months=value.months).add_to(moment)
+    return parse_duration(str(value)).add_to(moment)
+
+
+def first_due(kind: TimerKind | None, value: Any, now: dt.datetime) -> tuple[dt.datetime, dict[str, Any]]:
+    """The first due date and, for a cycle, ``{"cyc": interval, "r": repetitions left}``."""
+    try:
+        if kind is TimerKind.DATE:
+            return _as_date(value, now), {}
+        if kind is TimerKind.CYCLE and not isinstance(value, dt.timedelta | YearsMonthsDuration):
+            cycle = parse_cycle(str(value))
+            if cycle.cron is not None or cycle.interval is None:
+                raise Stuck(f"timer cycle {value!r}: cron cycles are not supported; use R<n>/<duration>")
+            start = _aware(cycle.start, now) if cycle.start else None
+            interval = str(value).split("/")[-1] if cycle.end is None else str(value).split("/")[1]
+            due = start if start is not None else cycle.interval.add_to(now)
+            left = -1 if cycle.repetitions is None else cycle.repetitions - 1
+            return due, {"cyc": interval, "r": left}
+        return _add(value, now), {}
+    except ValueError as err:
+        raise Stuck(f"timer value {value!r}: {err}") from err
+
+
+def next_due(due: dt.datetime, data: dict[str, Any]) -> tuple[dt.datetime, dict[str, Any]] | None:
+    """The next firing of a cycle after ``due``, or None when it has no repetitions left."""
+    left = data.get("r", 0)
+    if "cyc" not in data or left == 0:
+        return None
+    return parse_duration(data["cyc"]).add_to(due), {"cyc": data["cyc"], "r": left - 1 if left > 0 else -1}

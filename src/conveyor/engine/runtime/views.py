@@ -1,0 +1,76 @@
+"""Read-only views of what an instance waits for, as its callers see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from conveyor.engine.bpmn.model import FormField
+
+
+@dataclass(frozen=True, slots=True)
+class UserTaskInfo:
+    """The evaluated details of an open user task (what an inbox shows)."""
+
+    name: str | None
+    assignee: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
+    due_date: str | None = None
+    follow_up_date: str | None = None
+    priority: int | None = None
+    form_key: str | None = None
+    form_fields: tuple[FormField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """One thing the instance waits for.
+
+    ``kind``: ``userTask``, ``message``, ``receiveTask``, ``timer``, ``signal``, ``job``,
+    ``callActivity`` or ``incident``. Only the fields of that kind are set.
+    ``boundary``/``event_subprocess`` say the wait is a boundary event of an activity
+    or the start of an event sub-process rather than a token parked at ``node``.
+    """
+
+    id: int
+    node: str
+    kind: str
+    due: datetime | None = None
+    message_name: str | None = None
+    correlation_key: str | None = None
+    signal_name: str | None = None
+    task: UserTaskInfo | None = None
+    task_type: str | None = None
+    headers: dict[str, str] | None = None
+    retries: int | None = None
+    child_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    boundary: bool = False
+    event_subprocess: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A token that cannot move until someone fixes the cause and retries it."""
+
+    id: int
+    node: str
+    error: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartEventInfo:
+    """A start event a scheduler or message router must know about (timer/message/signal)."""
+
+    process_id: str
+    version: int
+    node: str
+    trigger: str
+    message_name: str | None = None
+    signal_name: str | None = None
+    timer_kind: str | None = None
+    timer_value: Any = None
