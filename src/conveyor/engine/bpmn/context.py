@@ -23,6 +23,8 @@ class ParseContext:
     signals: dict[str, SignalDef] = field(default_factory=dict)
     errors: dict[str, ErrorDef] = field(default_factory=dict)
     escalations: dict[str, EscalationDef] = field(default_factory=dict)
+    #: the file's ``expressionLanguage`` (the default language of its conditions)
+    expression_language: str | None = None
     #: True while reading an executable process: unsupported things are errors there.
     executable: bool = True
 
@@ -89,7 +91,7 @@ class ParseContext:
 
     def condition(self, text: str, at: Element, what: str, language: str | None = None) -> Evaluable | None:
         try:
-            return expressions.compile_condition(text, language)
+            return expressions.compile_condition(text, language, self.expression_language)
         except ExpressionError as err:
             self._bad_expression(err, text, at, what)
             return None

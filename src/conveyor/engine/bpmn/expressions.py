@@ -17,22 +17,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.engine.bpmn.model import Const, Evaluable
+from conveyor.engine.bpmn.xpath import xpath_to_feel
 from conveyor.engine.errors import ExpressionError
 
 
 def compile_text(text: str, *, dialect: str = "auto") -> Evaluable:
     """Compile one expression with the FEEL interpreter (raises ``ExpressionError``)."""
-    try:
-        from conveyor.engine.feel import compile_expression  # type: ignore[attr-defined,unused-ignore]
+    from conveyor.engine.feel import compile_expression
 
+    try:
         compiled: Evaluable = compile_expression(text, dialect=dialect)
-    except ImportError:  # pragma: no cover - only while the interpreter is being built
-        return Uncompiled(text)
+    except ImportError as err:  # pragma: no cover - a dialect of the interpreter is not installed
+        raise ExpressionError(f"the {dialect} expression dialect is not available", text) from err
     return compiled
 
 
-def compile_condition(text: str, language: str | None = None) -> Evaluable:
-    """A ``conditionExpression``: FEEL, ``=FEEL``, ``${JUEL}``, or (Spiff models) Python comparisons."""
+def compile_condition(
+    text: str, language: str | None = None, default_language: str | None = None
+) -> Evaluable:
+    """A ``conditionExpression``: FEEL, ``=FEEL``, ``${JUEL}``, Python comparisons (Spiff), or XPath.
+
+    ``language`` is the expression's own attribute; ``default_language`` the file's
+    ``expressionLanguage``. Texts are tried as FEEL/JUEL first, then as a Python
+    comparison, then (when a language says XPath) as the XPath subset tools write.
+    """
     source = text.strip()
     lang = (language or "").lower()
     if "python" in lang:
@@ -47,7 +55,28 @@ def compile_condition(text: str, language: str | None = None) -> Evaluable:
         try:
             return compile_text(source, dialect="python")
         except ExpressionError:
-            raise err from None
+            pass
+        if "xpath" in lang or "xpath" in (default_language or "").lower():
+            try:
+                return _Rewritten(compile_text(xpath_to_feel(source), dialect="feel"), source)
+            except ExpressionError:
+                pass
+        raise err from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rewritten:
+    """An expression compiled from a rewritten text; ``source`` stays what the model says."""
+
+    compiled: Evaluable
+    source: str
+
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        return self.compiled.evaluate(variables)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(getattr(self.compiled, "names", frozenset()))
 
 
 def _single_embedded(text: str) -> bool:
@@ -90,16 +119,6 @@ def compile_value(text: str) -> Evaluable:
     if "${" in source or "#{" in source:
         return Template.parse(source)
     return Const(text, source=text)
-
-
-@dataclass(frozen=True, slots=True)
-class Uncompiled:
-    """Placeholder used only if the FEEL interpreter is not installed: fails when evaluated."""
-
-    source: str
-
-    def evaluate(self, variables: Mapping[str, Any]) -> Any:
-        raise ExpressionError("no expression interpreter is available", self.source)
 
 
 @dataclass(frozen=True, slots=True)

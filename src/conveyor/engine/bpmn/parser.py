@@ -73,6 +73,7 @@ def _read(source: bytes | str, file: str | None) -> tuple[Definitions | None, li
             hint=f"a BPMN 2.0 file starts with <definitions xmlns={BPMN_NS!r}>",
         )
         return None, ctx.problems
+    ctx.expression_language = attr(root, "expressionLanguage")
     _check_ids(root, ctx)
     read_roots(root, ctx)
     processes = {}
