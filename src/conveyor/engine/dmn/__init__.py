@@ -22,7 +22,7 @@ from conveyor.engine.dmn.model import (
     OutputClause,
     Rule,
 )
-from conveyor.engine.dmn.parser import parse_dmn
+from conveyor.engine.dmn.parser import check_dmn, parse_dmn
 from conveyor.engine.dmn.result import RESULT_MAPPINGS, DecisionResult, MatchedRule, map_decision_result
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "MatchedRule",
     "OutputClause",
     "Rule",
+    "check_dmn",
     "evaluate_decision",
     "map_decision_result",
     "parse_dmn",

@@ -106,6 +106,14 @@ def parse_dmn(source: bytes | str, *, file: str | None = None) -> DmnDefinitions
     )
 
 
+def check_dmn(source: bytes | str, *, file: str | None = None) -> list[Problem]:
+    """Every problem of a DMN file, errors and warnings, without raising (``bpmn check``)."""
+    try:
+        return list(parse_dmn(source, file=file).warnings)
+    except ModelError as err:
+        return list(err.problems)
+
+
 def _check_duplicate_ids(root: etree._Element, log: ProblemLog) -> None:
     first_line: dict[str, int | None] = {}
     for element in root.iter():

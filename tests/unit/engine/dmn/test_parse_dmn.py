@@ -227,3 +227,12 @@ def test_imports_are_a_warning_and_a_requirement_into_them_an_error():
     codes = [(p.severity, p.code) for p in caught.value.problems]
     assert ("warning", "dmn.import_ignored") in codes
     assert ("error", "dmn.unknown_requirement") in codes
+
+
+def test_check_dmn_lists_problems_without_raising():
+    from conveyor.engine.dmn import check_dmn
+
+    broken = dmn("""
+  <decision id="d" name="D"><literalExpression><text>1 +</text></literalExpression></decision>""")
+    assert [p.code for p in check_dmn(broken)] == ["dmn.expression_syntax"]
+    assert check_dmn(dmn(DISCOUNT)) == []
