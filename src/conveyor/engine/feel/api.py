@@ -26,12 +26,13 @@ _MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
 class FeelExpression:
     """A compiled expression; ``evaluate`` may be called any number of times, from any thread."""
 
-    __slots__ = ("_fn", "dialect", "names", "source")
+    __slots__ = ("_fn", "_requested", "dialect", "names", "source")
 
     def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
-                 names: frozenset[str]) -> None:
+                 names: frozenset[str], requested: str = "auto") -> None:
         self.source = source
-        self.dialect = dialect
+        self.dialect = dialect  # the dialect it was read in: "feel", "juel" or "python"
+        self._requested = requested
         self.names = names
         self._fn = fn
 
@@ -50,6 +51,18 @@ class FeelExpression:
 
     def __repr__(self) -> str:
         return f"FeelExpression({self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FeelExpression):
+            return NotImplemented
+        return (self.source, self.dialect) == (other.source, other.dialect)
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.dialect))
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        """Pickled as its source: unpickling compiles it again (closures cannot be pickled)."""
+        return (_restore_expression, (self.source, self._requested))
 
 
 class UnaryTests:
@@ -77,6 +90,17 @@ class UnaryTests:
 
     def __repr__(self) -> str:
         return f"UnaryTests({self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UnaryTests):
+            return NotImplemented
+        return self.source == other.source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (compile_unary_tests, (self.source,))
 
 
 def _check_length(text: str) -> None:
@@ -121,7 +145,7 @@ def _compile(text: str, dialect: str) -> FeelExpression:
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
-    return FeelExpression(text, used, fn, frozenset(compiler.names))
+    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect)
 
 
 def compile_expression(text: str, *, dialect: str = "auto") -> FeelExpression:
@@ -142,6 +166,10 @@ def compile_unary_tests(text: str) -> UnaryTests:
     except RecursionError as err:
         raise ExpressionLimitExceeded("unary tests nest too deeply", text) from err
     return UnaryTests(text, test, frozenset(compiler.names))
+
+
+def _restore_expression(source: str, dialect: str) -> FeelExpression:
+    return compile_expression(source, dialect=dialect)
 
 
 def evaluate(text: str, variables: Mapping[str, Any] | None = None, *, dialect: str = "auto") -> Any:

@@ -157,3 +157,12 @@ def test_empty_expression_is_refused():
 def test_unknown_dialect_is_refused():
     with pytest.raises(ExpressionError, match="dialect"):
         compile_expression("1", dialect="groovy")
+
+
+def test_compiled_expressions_survive_pickling():
+    import pickle
+
+    for source in ("= total > 10", "${total > 10}", "total > 10"):
+        restored = pickle.loads(pickle.dumps(compile_expression(source)))
+        assert restored.evaluate({"total": 11}) is True
+        assert restored == compile_expression(source)

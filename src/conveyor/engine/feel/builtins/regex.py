@@ -1,11 +1,12 @@
-"""Regular expressions for ``matches``, ``replace`` and ``split``, made safe to run.
+r"""Regular expressions for ``matches``, ``replace`` and ``split``, made safe to run.
 
 FEEL patterns follow XML Schema/XPath syntax, which Python's ``re`` reads for
 the common cases. Python's ``re`` backtracks and has no timeout, so to keep a
 model's pattern from hanging the engine: a pattern longer than
 MAX_PATTERN_LENGTH, an input longer than MAX_REGEX_INPUT, a backreference or
-a nested quantifier (``(a+)+``, ``(a*)*``, ``(a|aa)+``-style groups that are
-themselves repeated) is refused (the function gives null).
+a group holding a quantifier or an alternation that is itself repeated
+(``(a+)+``, ``(a*)*``, ``(a|aa)+``) is refused: the function gives null. An
+optional group (``(\d{3}-)?``) is fine.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from conveyor.engine.feel.limits import MAX_PATTERN_LENGTH, MAX_REGEX_INPUT
 
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE, "x": re.VERBOSE}
 #: A group that contains a quantifier or an alternation and is itself quantified.
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*}|])(?:[^()\\]|\\.)*\)\s*(?:[+*{]|\?(?!\?))")
+_NESTED = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*}|])(?:[^()\\]|\\.)*\)\s*[+*{]")
 _BACKREFERENCE = re.compile(r"\\[1-9]")
 
 
