@@ -147,3 +147,23 @@ def test_camunda_dinner_drg_chooses_beverages_from_the_required_dish(
     assert result.evaluated["dish"].value == dish
     assert result.value == beverages
     assert [rule.id for rule in result.matched_rules][-1] == "row-506282952-12"  # water, always
+
+
+SPIFF_DMN = sorted(
+    str(p.relative_to(TCK.parent / "spiffworkflow")) for p in (TCK.parent / "spiffworkflow").glob("**/*.dmn")
+)
+
+
+@pytest.mark.parametrize("name", SPIFF_DMN or ["missing"])
+def test_spiffworkflow_dmn_files_load(shared_dir, name):
+    definitions = parse_dmn((shared_dir / "spiffworkflow" / name).read_bytes(), file=name)
+    assert definitions.decisions
+
+
+def test_spiffworkflow_integer_decision_picks_the_row_for_each_number(shared_dir):
+    path = shared_dir / "spiffworkflow" / "camunda" / "data" / "dmn" / "test_integer_decision.dmn"
+    definitions = parse_dmn(path.read_bytes(), file=path.name)
+    # the input expression is empty: Camunda Modeler 3 meant the variable named by the label, x
+    table = "IntegerDecisionStringOutputTable"
+    decide = [evaluate_decision(definitions, table, {"x": x}).value for x in range(2, 8)]
+    assert decide == [None, "A", "B", "C", "D", "D"]
