@@ -61,3 +61,16 @@ def test_mapping_a_collect_table_result_end_to_end():
     assert map_decision_result(result, "collectEntries") == ["Water", "Apple Juice"]
     assert map_decision_result(result, "resultList") == [{"out": "Water"}, {"out": "Apple Juice"}]
     assert map_decision_result(result, "value") == ["Water", "Apple Juice"]
+
+
+def test_a_result_reads_as_plain_data_for_the_history():
+    decision = table_decision([(["kids"], ["Apple Juice"])], hit_policy=HitPolicy.COLLECT)
+    record = evaluate_decision(definitions(decision), "d", {"x": "kids"}).as_dict()
+    assert record == {
+        "decision_id": "d",
+        "decision_name": "D",
+        "value": ["Apple Juice"],
+        "outputs": [{"out": "Apple Juice"}],
+        "matched_rules": [{"index": 1, "id": "r1"}],
+        "evaluated": {},
+    }
