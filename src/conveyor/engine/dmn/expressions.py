@@ -15,6 +15,7 @@ from typing import Any
 from conveyor.engine.dmn.model import Expression, UnaryTests
 from conveyor.engine.dmn.problems import ProblemLog, Where
 from conveyor.engine.errors import ExpressionError
+from conveyor.engine.feel import compile_expression, compile_unary_tests
 
 #: expressionLanguage values that mean "the expression is FEEL" (any DMN version's URI, or a short name)
 _FEEL_MARKERS = ("feel",)
@@ -105,8 +106,6 @@ class Compiler:
         self.log = log
 
     def expression(self, text: str, where: Where, what: str, dialect: str = "auto") -> Expression | None:
-        from conveyor.engine.feel import compile_expression
-
         try:
             compiled: Expression = compile_expression(text, dialect=dialect)
         except ExpressionError as err:
@@ -120,8 +119,6 @@ class Compiler:
         return compiled
 
     def unary_tests(self, text: str, where: Where, what: str) -> UnaryTests | None:
-        from conveyor.engine.feel import compile_unary_tests
-
         if is_juel(text):
             condition = self.expression(text, where, what, "juel")
             return JuelEntry(condition) if condition is not None else None
