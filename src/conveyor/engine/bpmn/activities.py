@@ -41,15 +41,23 @@ from conveyor.engine.bpmn.xml import (
 from conveyor.engine.errors import ExpressionError
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+#: Camunda 7 ``mapDecisionResult`` modes, and ``value`` (Camunda 8: the decision's value as is)
+DECISION_RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList", "value")
 
 
 def build_task(el: Element, kind: NodeKind, common: dict[str, Any], ctx: ParseContext) -> Activity:
     if kind in (NodeKind.SERVICE_TASK, NodeKind.SEND_TASK):
         return _service(el, common, ctx)
     if kind is NodeKind.RECEIVE_TASK:
-        return ReceiveTask(
-            **common, message=_message(el, ctx), instantiate=attr_bool(el, "instantiate", False)
-        )
+        message = _message(el, ctx)
+        if message is None and attr(el, "messageRef") is None:
+            ctx.strict(
+                "message_without_name",
+                "the receive task waits for no message: it has no messageRef",
+                el,
+                hint="choose or create the message it waits for in the modeler",
+            )
+        return ReceiveTask(**common, message=message, instantiate=attr_bool(el, "instantiate", False))
     if kind is NodeKind.USER_TASK:
         return UserTask(**common, **user_task_fields(el, ctx))
     if kind is NodeKind.SCRIPT_TASK:
@@ -175,6 +183,13 @@ def _business_rule(el: Element, common: dict[str, Any], ctx: ParseContext) -> Bu
         decision = attr(called, "decisionId") or decision
         result = attr(called, "resultVariable") or result
         mapping = "value"  # Camunda 8 stores the decision's value as it is
+    if mapping not in DECISION_RESULT_MAPPINGS:
+        ctx.strict(
+            "bad_decision_result_mapping",
+            f"camunda:mapDecisionResult {mapping!r} is not a known mapping",
+            el,
+            hint="use singleEntry, singleResult, collectEntries or resultList",
+        )
     bound = extensions.binding(el, ctx)
     if decision is None and bound.task_type is None:
         ctx.strict(

@@ -42,6 +42,7 @@ def build_event(
 ) -> Event:
     definitions = event_definitions(el, ctx)
     _check_triggers(el, kind, definitions, scope_kind, ctx)
+    _check_names(el, kind, definitions, ctx)
     parallel = attr_bool(el, "parallelMultiple", False)
     if kind is NodeKind.BOUNDARY_EVENT:
         return BoundaryEvent(
@@ -53,6 +54,33 @@ def build_event(
         )
     interrupting = attr_bool(el, "isInterrupting", True) if kind is NodeKind.START_EVENT else True
     return Event(**common, definitions=definitions, interrupting=interrupting, parallel_multiple=parallel)
+
+
+_THROWING = (NodeKind.END_EVENT, NodeKind.INTERMEDIATE_THROW_EVENT)
+
+
+def _check_names(
+    el: Element, kind: NodeKind, definitions: tuple[EventDefinition, ...], ctx: ParseContext
+) -> None:
+    """A message or signal event must say which one (a broken reference was reported already)."""
+    for d in definitions:
+        if d.unresolved_ref is not None:
+            continue
+        if d.trigger is T.MESSAGE and d.message is None:
+            report = ctx.warning if kind in _THROWING else ctx.strict
+            report(
+                "message_without_name",
+                "the message event names no message (messageRef)",
+                el,
+                hint="choose or create the message in the modeler",
+            )
+        if d.trigger is T.SIGNAL and d.signal is None:
+            ctx.strict(
+                "signal_without_name",
+                "the signal event names no signal (signalRef)",
+                el,
+                hint="choose or create the signal in the modeler",
+            )
 
 
 def _check_triggers(

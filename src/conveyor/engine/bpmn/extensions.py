@@ -28,6 +28,7 @@ from conveyor.engine.bpmn.xml import (
     elements,
     extension_element,
     extension_elements,
+    line,
     local,
     namespace,
     text,
@@ -62,11 +63,12 @@ def binding(el: Element, ctx: ParseContext) -> Binding:
         if zeebe_retries and zeebe_retries.isdigit() and found.retries is None:
             found.retries = int(zeebe_retries)
     found.task_type = (
-        found.task_type
-        or attr(el, "handler", CONVEYOR_NS)
+        attr(el, "handler", CONVEYOR_NS)
+        or found.task_type
         or attr(el, "topic", CAMUNDA_NS)
         or _named(el, "delegateExpression")
         or attr(el, "class", CAMUNDA_NS)
+        or _connector_id(el)
     )
     expression = attr(el, "expression", CAMUNDA_NS)
     if expression is not None and found.task_type is None:
@@ -83,6 +85,32 @@ def binding(el: Element, ctx: ParseContext) -> Binding:
 def _named(el: Element, name: str) -> str | None:
     value = attr(el, name, CAMUNDA_NS)
     return _unwrap(value) if value else None
+
+
+def _connector_id(el: Element) -> str | None:
+    """``camunda:connector/camunda:connectorId``: the connector becomes the handler's task type."""
+    for connector in extension_elements(el, CAMUNDA_NS, "connector"):
+        for connector_id in children_in(connector, CAMUNDA_NS, "connectorId"):
+            return text(connector_id)
+    return None
+
+
+#: Camunda 7 listeners run Java or scripts around an element; Conveyor has no such hook.
+_LISTENERS = ("executionListener", "taskListener")
+
+
+def warn_ignored_extensions(el: Element, ctx: ParseContext) -> None:
+    """Camunda 7 listeners cannot run here: say so rather than skip them silently."""
+    for name in _LISTENERS:
+        for listener in extension_elements(el, CAMUNDA_NS, name):
+            ctx.warning(
+                "ignored_listener",
+                f"camunda:{name} (event {attr(listener, 'event') or '?'}) is ignored: "
+                "listeners run Java classes or scripts, which Conveyor never executes",
+                el,
+                at_line=line(listener),
+                hint="move the listener's work into a service task bound to a handler",
+            )
 
 
 def async_flags(el: Element) -> tuple[bool, bool]:
@@ -125,7 +153,10 @@ def io_mappings(el: Element, ctx: ParseContext) -> tuple[Mappings, Mappings]:
     """Input and output mappings from ``camunda:inputOutput`` and ``zeebe:ioMapping``."""
     inputs: list[VariableMapping] = []
     outputs: list[VariableMapping] = []
-    for block in extension_elements(el, CAMUNDA_NS, "inputOutput"):
+    blocks = extension_elements(el, CAMUNDA_NS, "inputOutput")
+    for connector in extension_elements(el, CAMUNDA_NS, "connector"):
+        blocks += children_in(connector, CAMUNDA_NS, "inputOutput")
+    for block in blocks:
         for param in elements(block):
             target = attr(param, "name")
             if namespace(param) != CAMUNDA_NS or target is None:

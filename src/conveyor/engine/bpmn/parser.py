@@ -16,6 +16,7 @@ from collections import Counter
 from conveyor.engine.bpmn import validate
 from conveyor.engine.bpmn.context import ParseContext
 from conveyor.engine.bpmn.events import read_roots
+from conveyor.engine.bpmn.extensions import warn_ignored_extensions
 from conveyor.engine.bpmn.model import (
     BusinessRuleTask,
     CallActivity,
@@ -152,6 +153,7 @@ def _process(el: Element, ctx: ParseContext) -> ProcessSpec | None:
 
 def _read_process(el: Element, process_id: str, executable: bool, ctx: ParseContext) -> ProcessSpec:
     ctx.executable = executable
+    warn_ignored_extensions(el, ctx)
     parts = ProcessParts()
     body = read_scope(el, process_id, "process", ctx, parts)
     spec = ProcessSpec(

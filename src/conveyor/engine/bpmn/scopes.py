@@ -16,7 +16,7 @@ from typing import Any
 from conveyor.engine.bpmn.activities import build_task
 from conveyor.engine.bpmn.context import ParseContext
 from conveyor.engine.bpmn.event_nodes import build_event
-from conveyor.engine.bpmn.extensions import async_flags, io_mappings, retries
+from conveyor.engine.bpmn.extensions import async_flags, io_mappings, retries, warn_ignored_extensions
 from conveyor.engine.bpmn.loops import read_loop
 from conveyor.engine.bpmn.model import (
     GATEWAY_KINDS,
@@ -161,6 +161,7 @@ def _flow(el: Element, scope_id: str, ctx: ParseContext) -> SequenceFlow | None:
 def _common(el: Element, el_id: str, kind: NodeKind, scope_id: str, ctx: ParseContext) -> dict[str, Any]:
     before, after = async_flags(el)
     inputs, outputs = io_mappings(el, ctx)
+    warn_ignored_extensions(el, ctx)
     return {
         "id": el_id,
         "kind": kind,

@@ -242,3 +242,16 @@ def test_reference_to_an_undefined_message_is_an_error_with_a_suggestion() -> No
 def test_events_the_runtime_cannot_run_are_refused(event: str, code: str) -> None:
     errors = [p for p in check_bpmn(document(around(event), roots=ROOTS)) if p.severity == "error"]
     assert [(p.code, p.element_id) for p in errors] == [(code, "task")]
+
+
+@pytest.mark.parametrize(
+    ("definition", "code"),
+    [
+        ("<bpmn:messageEventDefinition/>", "message_without_name"),
+        ("<bpmn:signalEventDefinition/>", "signal_without_name"),
+    ],
+)
+def test_catch_event_that_names_no_message_or_signal_is_an_error(definition: str, code: str) -> None:
+    event = f'<bpmn:intermediateCatchEvent id="task">{definition}</bpmn:intermediateCatchEvent>'
+    xml = document(around(event))
+    assert [(p.code, p.element_id, p.severity) for p in check_bpmn(xml)] == [(code, "task", "error")]

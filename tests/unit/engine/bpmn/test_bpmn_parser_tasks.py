@@ -348,3 +348,39 @@ def test_call_activity_without_mappings_passes_everything() -> None:
     task = task_of('<bpmn:callActivity id="task" calledElement="child"/>')
     assert isinstance(task, CallActivity)
     assert (task.propagate_all_in, task.propagate_all_out) == (True, True)
+
+
+def test_camunda_connector_id_becomes_the_task_type_and_its_mappings_the_inputs() -> None:
+    task = task_of(
+        """<bpmn:serviceTask id="task"><bpmn:extensionElements><camunda:connector>
+             <camunda:connectorId>http-connector</camunda:connectorId>
+             <camunda:inputOutput><camunda:inputParameter name="url">https://carrier</camunda:inputParameter>
+             </camunda:inputOutput>
+           </camunda:connector></bpmn:extensionElements></bpmn:serviceTask>"""
+    )
+    assert isinstance(task, ServiceTask)
+    assert task.task_type == "http-connector"
+    assert [m.target for m in task.inputs] == ["url"]
+
+
+def test_camunda_listeners_are_reported_as_ignored_never_run() -> None:
+    xml = document(
+        around(
+            '<bpmn:userTask id="task"><bpmn:extensionElements>'
+            '<camunda:taskListener class="com.acme.Notify" event="create"/>'
+            "</bpmn:extensionElements></bpmn:userTask>"
+        )
+    )
+    (warning,) = parse_bpmn(xml).warnings
+    assert (warning.code, warning.element_id) == ("ignored_listener", "task")
+
+
+def test_unknown_decision_result_mapping_is_an_error() -> None:
+    task = '<bpmn:businessRuleTask id="task" camunda:decisionRef="d" camunda:mapDecisionResult="oneRow"/>'
+    xml = document(around(task))
+    assert [(p.code, p.element_id) for p in check_bpmn(xml)] == [("bad_decision_result_mapping", "task")]
+
+
+def test_receive_task_without_message_is_an_error() -> None:
+    xml = document(around('<bpmn:receiveTask id="task"/>'))
+    assert [(p.code, p.element_id) for p in check_bpmn(xml)] == [("message_without_name", "task")]
