@@ -8,3 +8,14 @@ atomic step at a time and that can be saved and restored between any two steps.
 History is a separate append-only stream. Persistence, jobs and workers live in
 ``conveyor.adapters`` and ``conveyor.services``, which drive this package.
 """
+
+from conveyor.engine.api import Engine, start
+from conveyor.engine.runtime import (
+    HandlerContext,
+    Handlers,
+    Instance,
+    ModelLibrary,
+    Wait,
+)
+
+__all__ = ["Engine", "HandlerContext", "Handlers", "Instance", "ModelLibrary", "Wait", "start"]

@@ -19,6 +19,7 @@ from conveyor.adapters.db import schema
 from conveyor.bootstrap import Runtime, build_runtime, initialize
 from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
+from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.errors import EXPECTED_ERRORS, error_code, error_detail, exit_code_for
 from conveyor.errors import ConveyorError, DatabaseNotReady
 from conveyor.services import api_tokens
@@ -50,6 +51,7 @@ token_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API 
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations (conveyor init runs them too).")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(bpmn_app, name="bpmn")
 
 
 def _say(message: str) -> None:

@@ -90,7 +90,7 @@ class ModelLibrary:
         self, decision_id: str, variables: Mapping[str, Any], mapping: str, version: int | None = None
     ) -> Any:
         """Evaluate a decision and shape its result as a business rule task stores it."""
-        return map_decision_result(self.decisions.evaluate(decision_id, variables), mapping)
+        return map_decision_result(self.decisions.evaluate(decision_id, variables, version), mapping)
 
     def start_events(self, trigger: str | None = None) -> list[StartEventInfo]:
         """Message, timer and signal start events of the latest versions (for routers and schedulers)."""

@@ -186,15 +186,12 @@ def call_activity(core: Core, token: Token, info: NodeInfo) -> None:
         raise Stuck(f"call activity {node.id!r} names no process to call")
     process_id = str(core.evaluate(node.called_element, token.scope))
     view = core.view(token.scope)
-    variables: dict[str, Any] = {}
-    if node.inputs:
-        for mapping in node.inputs:
-            if mapping.all_variables:
-                variables.update(view)
-            elif mapping.source is not None:
-                variables[mapping.target] = core.evaluate(mapping.source, token.scope)
-    elif node.propagate_all_in:
-        variables.update(view)
+    variables: dict[str, Any] = dict(view) if node.propagate_all_in else {}
+    for mapping in node.inputs:
+        if mapping.all_variables:
+            variables.update(view)
+        elif mapping.source is not None:
+            variables[mapping.target] = core.evaluate(mapping.source, token.scope)
     business_key = core.business_key
     if node.business_key is not None:
         business_key = _text(core.evaluate(node.business_key, token.scope))
