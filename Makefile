@@ -22,7 +22,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.stamp-tools: | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=69" wheel
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 	@touch $@
 
 $(VENV)/.stamp-runtime: pyproject.toml | $(VENV)/.stamp-tools
