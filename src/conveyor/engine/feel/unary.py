@@ -66,14 +66,11 @@ def matches_value(x: Any, value: Any) -> bool | None:
     """Whether input ``x`` satisfies an expression entry whose value is ``value``."""
     if isinstance(value, Range):
         return ops.in_range(x, value)
-    if isinstance(value, list) and not isinstance(x, list):
-        unknown = False
-        for item in value:
-            same = matches_value(x, item)
-            if same is True:
-                return True
-            unknown = unknown or same is None
-        return None if unknown else False
+    if isinstance(value, list):
+        # Membership: an item of another type is simply not the input (false, not null).
+        if isinstance(x, list) and ops.equal(x, value) is True:
+            return True
+        return any(matches_value(x, item) is True for item in value)
     return ops.equal(x, value)
 
 

@@ -5,11 +5,13 @@ Importing this package fills ``BUILTINS``: one module per family.
 
 from conveyor.engine.feel.builtins import (  # noqa: F401  (registration by import)
     boolean,
+    camunda,
     contexts,
     conversion,
     dates,
     lists,
     numbers,
+    ranges,
     strings,
 )
 from conveyor.engine.feel.builtins.registry import BUILTINS, Builtin
