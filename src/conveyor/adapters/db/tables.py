@@ -38,3 +38,6 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime(), nullable=True),
     CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),
 )
+
+# The workflow runtime's tables join ``metadata`` here, so importing this module gives the whole schema.
+from conveyor.adapters.db import workflow_tables as _workflow_tables  # noqa: E402, F401
