@@ -98,3 +98,19 @@ def test_a_failed_migration_step_leaves_no_half_built_schema(runtime: Runtime) -
         connection.exec_driver_sql("CREATE TABLE half_built (id INTEGER)")
         raise RuntimeError("the migration failed here")
     assert "half_built" not in inspect(runtime.engine).get_table_names()
+
+
+def test_the_migrations_ship_inside_the_package_for_installed_wheels() -> None:
+    """`conveyor init` must work from a wheel: every migration file is a module or declared package data."""
+    import fnmatch
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]["conveyor"]
+    package_root = schema.MIGRATIONS_DIR.parents[2]
+    files = [p for p in schema.MIGRATIONS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert {"env.py", "script.py.mako"} <= {p.name for p in files}
+    for path in files:
+        relative = path.relative_to(package_root).as_posix()
+        is_module = path.suffix == ".py" and (path.parent / "__init__.py").exists()
+        assert is_module or any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
