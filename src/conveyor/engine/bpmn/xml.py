@@ -99,20 +99,26 @@ def elements(el: Element) -> list[Element]:
     return [c for c in el if isinstance(c.tag, str)]
 
 
+_BPMN_PREFIX = f"{{{BPMN_NS}}}"
+_EXTENSIONS = f"{{{BPMN_NS}}}extensionElements"
+
+
 def bpmn_children(el: Element, name: str | None = None) -> list[Element]:
-    return [c for c in elements(el) if is_bpmn(c) and (name is None or local(c) == name)]
+    if name is not None:
+        return list(el.iterchildren(_BPMN_PREFIX + name))
+    return [c for c in el.iterchildren() if isinstance(c.tag, str) and c.tag.startswith(_BPMN_PREFIX)]
 
 
 def bpmn_child(el: Element, name: str) -> Element | None:
-    found = bpmn_children(el, name)
-    return found[0] if found else None
+    return next(el.iterchildren(_BPMN_PREFIX + name), None)
 
 
 def extension_elements(el: Element, ns: str, name: str) -> list[Element]:
     """``<extensionElements>`` children in namespace ``ns`` named ``name`` (direct children only)."""
+    tag = f"{{{ns}}}{name}"
     found: list[Element] = []
-    for ext in bpmn_children(el, "extensionElements"):
-        found.extend(c for c in elements(ext) if namespace(c) == ns and local(c) == name)
+    for ext in el.iterchildren(_EXTENSIONS):
+        found.extend(ext.iterchildren(tag))
     return found
 
 
@@ -122,7 +128,7 @@ def extension_element(el: Element, ns: str, name: str) -> Element | None:
 
 
 def children_in(el: Element, ns: str, name: str) -> list[Element]:
-    return [c for c in elements(el) if namespace(c) == ns and local(c) == name]
+    return list(el.iterchildren(f"{{{ns}}}{name}"))
 
 
 def text(el: Element | None) -> str | None:
