@@ -20,17 +20,20 @@ from conveyor.engine.feel.parser import FeelParser
 from conveyor.engine.feel.unary import compile_test
 
 DIALECTS = ("auto", "feel", "juel", "python")
+#: The budget handed to expressions without loops, filters or calls: they never spend it.
+_UNCOUNTED = Run()
 _MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
 
 
 class FeelExpression:
     """A compiled expression; ``evaluate`` may be called any number of times, from any thread."""
 
-    __slots__ = ("_fn", "_requested", "dialect", "names", "source")
+    __slots__ = ("_fn", "_requested", "_steps", "dialect", "names", "source")
 
     def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
-                 names: frozenset[str], requested: str = "auto") -> None:
+                 names: frozenset[str], requested: str = "auto", counts_steps: bool = True) -> None:
         self.source = source
+        self._steps = counts_steps
         self.dialect = dialect  # the dialect it was read in: "feel", "juel" or "python"
         self._requested = requested
         self.names = names
@@ -39,7 +42,7 @@ class FeelExpression:
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         """The value of the expression over ``variables``; FEEL type errors give None."""
         try:
-            return self._fn(variables, Run())
+            return self._fn(variables, Run() if self._steps else _UNCOUNTED)
         except ExpressionError as err:
             if err.source is None:
                 raise type(err)(err.message, self.source) from err
@@ -145,7 +148,7 @@ def _compile(text: str, dialect: str) -> FeelExpression:
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
-    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect)
+    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps)
 
 
 def compile_expression(text: str, *, dialect: str = "auto") -> FeelExpression:

@@ -33,6 +33,8 @@ class Compiler:
         self.names: set[str] = set()
         self.bound: list[frozenset[str]] = []
         self.depth = 0
+        #: Whether the code counts steps (loops, filters, calls); if not, evaluations share one budget.
+        self.counts_steps = False
 
     def is_bound(self, name: str) -> bool:
         return any(name in names for names in self.bound)
@@ -188,6 +190,7 @@ class Compiler:
     # --- lists, loops and functions -----------------------------------------------------------
 
     def _Filter(self, node: n.Filter) -> Fn:
+        self.counts_steps = True
         base = self.compile(node.base)
         self.bound.append(frozenset({"item"}))
         condition = self.compile(node.condition)
@@ -226,6 +229,7 @@ class Compiler:
         return compiled, len(iterations)
 
     def _For(self, node: n.For) -> Fn:
+        self.counts_steps = True
         iterations, pushed = self._iterate(node.iterations)
         self.bound.append(frozenset({"partial"}))
         body = self.compile(node.body)
@@ -240,6 +244,7 @@ class Compiler:
         return loop
 
     def _Quantified(self, node: n.Quantified) -> Fn:
+        self.counts_steps = True
         iterations, pushed = self._iterate(node.iterations)
         condition = self.compile(node.condition)
         del self.bound[-pushed:]
@@ -254,6 +259,7 @@ class Compiler:
         return quantified
 
     def _FunctionDef(self, node: n.FunctionDef) -> Fn:
+        self.counts_steps = True
         params = node.params
         self.bound.append(frozenset(params))
         body = self.compile(node.body)
@@ -271,6 +277,7 @@ class Compiler:
         return define
 
     def _Call(self, node: n.Call) -> Fn:
+        self.counts_steps = True
         target = node.function
         if isinstance(target, n.Name) and target.name in BUILTINS and not self.is_bound(target.name):
             return self._call_builtin(node, BUILTINS[target.name])
