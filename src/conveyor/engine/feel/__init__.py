@@ -15,10 +15,11 @@ from conveyor.engine.feel.api import (
     compile_unary_tests,
     evaluate,
 )
-from conveyor.engine.feel.values import Range, YearsMonthsDuration
+from conveyor.engine.feel.values import FeelFunction, Range, YearsMonthsDuration
 
 __all__ = [
     "FeelExpression",
+    "FeelFunction",
     "Range",
     "UnaryTests",
     "YearsMonthsDuration",

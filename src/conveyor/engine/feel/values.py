@@ -49,7 +49,9 @@ class Range:
 
 
 class FeelFunction:
-    """A function value defined in FEEL (``function(a, b) a + b``)."""
+    """A function value: defined in FEEL (``function(a, b) a + b``), or by the engine for a model
+    element FEEL may call (a DMN business knowledge model). Expressions call only these and the
+    built-ins, never an arbitrary Python callable found in the variables."""
 
     __slots__ = ("call", "params")
 

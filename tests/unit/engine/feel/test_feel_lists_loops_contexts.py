@@ -120,3 +120,23 @@ def test_instance_of_checks_the_feel_type():
 def test_names_bound_by_loops_are_not_top_level_names():
     assert compile_expression("some x in xs satisfies x > min").names == {"xs", "min"}
     assert compile_expression("{a: 1, b: a + c}").names == {"c"}
+
+
+def test_python_callables_in_the_variables_are_never_called():
+    called = []
+
+    def spy(*args):
+        called.append(args)
+        return True
+
+    with pytest.raises(ExpressionError, match="no function"):
+        evaluate("f(1)", {"f": spy})
+    assert evaluate("sort([2, 1], f)", {"f": spy}) is None
+    assert called == []
+
+
+def test_engine_supplied_feel_functions_can_be_called_with_named_arguments():
+    from conveyor.engine.feel import FeelFunction
+
+    payment = FeelFunction(("amount", "rate"), lambda amount, rate: amount * rate)
+    assert evaluate("Payment(rate: 2, amount: 5)", {"Payment": payment}) == 10

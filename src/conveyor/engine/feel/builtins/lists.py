@@ -12,9 +12,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from conveyor.engine.feel.builtins.registry import builtin
+from conveyor.engine.feel.builtins.registry import Builtin, builtin
 from conveyor.engine.feel.operators import add, equal, less
-from conveyor.engine.feel.values import NUMBER_CONTEXT, kind, to_decimal
+from conveyor.engine.feel.values import NUMBER_CONTEXT, FeelFunction, kind, to_decimal
 
 VARIADIC = ("list",)
 
@@ -268,8 +268,8 @@ def sort(items: Any, precedes: Callable[[Any, Any], Any] | None = None) -> list[
         return None
     if precedes is None:
         return _sorted(items)
-    if not callable(precedes):
-        return None
+    if not isinstance(precedes, (FeelFunction, Builtin)):
+        return None  # only FEEL functions are called, never a Python callable from the variables
 
     def compare(a: Any, b: Any) -> int:
         if precedes(a, b) is True:
