@@ -13,6 +13,7 @@ from typing import Any
 
 from conveyor.engine.bpmn.context import ParseContext
 from conveyor.engine.bpmn.events import event_definitions
+from conveyor.engine.bpmn.extensions import binding
 from conveyor.engine.bpmn.model import BoundaryEvent, Event, EventDefinition, NodeKind, Trigger
 from conveyor.engine.bpmn.xml import Element, attr, attr_bool, qname_local
 
@@ -53,7 +54,16 @@ def build_event(
             cancel_activity=attr_bool(el, "cancelActivity", True),
         )
     interrupting = attr_bool(el, "isInterrupting", True) if kind is NodeKind.START_EVENT else True
-    return Event(**common, definitions=definitions, interrupting=interrupting, parallel_multiple=parallel)
+    task_type = None
+    if kind in _THROWING and any(d.trigger is T.MESSAGE for d in definitions):
+        task_type = binding(el, ctx).task_type
+    return Event(
+        **common,
+        definitions=definitions,
+        interrupting=interrupting,
+        parallel_multiple=parallel,
+        task_type=task_type,
+    )
 
 
 _THROWING = (NodeKind.END_EVENT, NodeKind.INTERMEDIATE_THROW_EVENT)

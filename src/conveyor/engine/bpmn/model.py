@@ -288,6 +288,9 @@ class Event(Node):
     interrupting: bool = True
     #: a message start / catch: the variable names correlating it (Camunda 8)
     parallel_multiple: bool = False
+    #: Camunda 8 message throw events (intermediate throw, end) carry ``zeebe:taskDefinition``:
+    #: a handler of this type does the sending, like a send task (``conveyor:handler`` too).
+    task_type: str | None = None
 
     @property
     def trigger(self) -> Trigger:

@@ -255,3 +255,14 @@ def test_catch_event_that_names_no_message_or_signal_is_an_error(definition: str
     event = f'<bpmn:intermediateCatchEvent id="task">{definition}</bpmn:intermediateCatchEvent>'
     xml = document(around(event))
     assert [(p.code, p.element_id, p.severity) for p in check_bpmn(xml)] == [(code, "task", "error")]
+
+
+def test_camunda_8_message_end_event_names_the_handler_that_sends_it() -> None:
+    process = process_of(
+        """<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f" sourceRef="start" targetRef="end"/>
+           <bpmn:endEvent id="end"><bpmn:extensionElements><zeebe:taskDefinition type="notify.customer"/>
+           </bpmn:extensionElements><bpmn:messageEventDefinition messageRef="Msg_order"/></bpmn:endEvent>"""
+    )
+    end = process.node("end")
+    assert isinstance(end, Event)
+    assert (end.trigger, end.task_type) == (Trigger.MESSAGE, "notify.customer")
