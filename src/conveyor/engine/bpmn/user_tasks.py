@@ -95,6 +95,19 @@ def _constraint_value(field_type: str, config: str | None) -> Any:
     return config
 
 
+def _typed_default(field_type: str, value: str) -> Any:
+    """``defaultValue="10"`` on a ``long`` field is the number 10; ``"true"`` on a boolean is True.
+
+    An expression default (``${...}``) or anything that does not convert stays text."""
+    if value.startswith(("${", "#{", "=")):
+        return value
+    if field_type == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if field_type in _NUMERIC_TYPES:
+        return _constraint_value(field_type, value)
+    return value
+
+
 def form_fields(el: Element, ctx: ParseContext) -> tuple[FormField, ...]:
     """Camunda 7 ``camunda:formData/camunda:formField`` definitions, in model order."""
     found: list[FormField] = []
@@ -113,7 +126,7 @@ def _form_field(field_el: Element, field_id: str, ctx: ParseContext) -> FormFiel
     spec: dict[str, Any] = {"id": field_id, "label": attr(field_el, "label"), "type": field_type}
     default = field_el.get("defaultValue")
     if default is not None:
-        spec["default"] = default
+        spec["default"] = _typed_default(field_type, default)
     for validation in children_in(field_el, CAMUNDA_NS, "validation"):
         for constraint in children_in(validation, CAMUNDA_NS, "constraint"):
             name, config = attr(constraint, "name"), attr(constraint, "config")

@@ -197,7 +197,7 @@ def test_camunda_7_user_task_assignment_and_form() -> None:
     assert task.form_key == "embedded:app:forms/refund.html"
     amount, reason, channel = task.form_fields
     assert (amount.id, amount.label, amount.type, amount.required) == ("amount", "Amount", "long", True)
-    assert (amount.minimum, amount.maximum, amount.default) == (1, 5000, "10")
+    assert (amount.minimum, amount.maximum, amount.default) == (1, 5000, 10)
     assert (reason.min_length, reason.max_length, reason.pattern) == (3, 200, "[a-z ]+")
     assert reason.readonly
     assert channel.values == (("web", "Web shop"), ("phone", "Phone"))
