@@ -28,11 +28,14 @@ _MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
 class FeelExpression:
     """A compiled expression; ``evaluate`` may be called any number of times, from any thread."""
 
-    __slots__ = ("_fn", "_requested", "_steps", "dialect", "names", "source")
+    __slots__ = ("_fn", "_requested", "_steps", "dialect", "names", "source", "warnings")
 
     def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
-                 names: frozenset[str], requested: str = "auto", counts_steps: bool = True) -> None:
+                 names: frozenset[str], requested: str = "auto", counts_steps: bool = True,
+                 warnings: tuple[str, ...] = ()) -> None:
         self.source = source
+        #: Doubts a model validator can show (unknown function or parameter names).
+        self.warnings = warnings
         self._steps = counts_steps
         self.dialect = dialect  # the dialect it was read in: "feel", "juel" or "python"
         self._requested = requested
@@ -148,7 +151,8 @@ def _compile(text: str, dialect: str) -> FeelExpression:
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
-    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps)
+    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps,
+                          tuple(compiler.warnings))
 
 
 def compile_expression(text: str, *, dialect: str = "auto") -> FeelExpression:

@@ -33,6 +33,9 @@ class Compiler:
         self.names: set[str] = set()
         self.bound: list[frozenset[str]] = []
         self.depth = 0
+        #: Doubts found while compiling (an unknown function or parameter name): FEEL gives null at
+        #: run time, but a model validator can show these to the author.
+        self.warnings: list[str] = []
         #: Whether the code counts steps (loops, filters, calls); if not, evaluations share one budget.
         self.counts_steps = False
 
@@ -285,6 +288,11 @@ class Compiler:
         args = [self.compile(arg) for arg in node.args]
         named = [(key, self.compile(arg)) for key, arg in node.named or ()]
         label = target.name if isinstance(target, n.Name) else "the called value"
+        if isinstance(target, n.Name) and not self.is_bound(target.name):
+            self.warnings.append(
+                f"{target.name!r} is not a built-in function; the call works only if a variable of that "
+                f"name holds a function (position {node.pos})"
+            )
 
         def call(v: Mapping[str, Any], r: Run) -> Any:
             callee = function(v, r)
@@ -308,8 +316,11 @@ class Compiler:
             names = [key for key, _ in node.named]
             if function.positional(dict.fromkeys(names)) is None:
                 expected = " or ".join("(" + ", ".join(s) + ")" for s in function.signatures)
-                message = f"{function.name}() has no parameters named {names}; it takes {expected}"
-                raise self.error(message, node)
+                self.warnings.append(
+                    f"{function.name}() has no parameters named {', '.join(names)}; it takes {expected} "
+                    f"(the call gives null) at position {node.pos}"
+                )
+                return lambda v, r: None
             named = [(key, self.compile(arg)) for key, arg in node.named]
             return lambda v, r: _invoke(function, [], {key: arg(v, r) for key, arg in named}, r)
         call = function.function

@@ -104,6 +104,7 @@ def test_function_definition_can_be_called():
 
 
 def test_calling_an_unknown_function_names_it():
+    assert "'frobnicate' is not a built-in function" in compile_expression("frobnicate(1)").warnings[0]
     with pytest.raises(ExpressionError, match="'frobnicate'"):
         evaluate("frobnicate(1)")
 

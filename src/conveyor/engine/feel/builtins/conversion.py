@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from conveyor.engine.feel import temporal
 from conveyor.engine.feel.builtins.registry import builtin
 from conveyor.engine.feel.values import YearsMonthsDuration, to_decimal, to_feel_string
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @builtin("string", ("from",))
@@ -18,6 +21,8 @@ def string(value: Any) -> str | None:
 
 @builtin("number", ("from", "grouping separator", "decimal separator"))
 def number(text: Any, grouping: Any = None, decimal_sep: Any = None) -> Decimal | None:
+    if grouping is None and decimal_sep is None and to_decimal(text) is not None:
+        return to_decimal(text)
     if not isinstance(text, str):
         return None
     if grouping not in (None, " ", ",", ".") or decimal_sep not in (None, ",", "."):
@@ -28,11 +33,12 @@ def number(text: Any, grouping: Any = None, decimal_sep: Any = None) -> Decimal 
         text = text.replace(grouping, "")
     if decimal_sep:
         text = text.replace(decimal_sep, ".")
+    if not _NUMBER.fullmatch(text):
+        return None
     try:
-        result = Decimal(text.strip())
+        return Decimal(text)
     except InvalidOperation:
         return None
-    return result if result.is_finite() else None
 
 
 def _int(value: Any) -> int | None:
