@@ -100,6 +100,20 @@ def _check_node(node: Node, scope: ScopeSpec, ctx: ParseContext) -> None:
     if node.kind is NodeKind.START_EVENT and not node.outgoing:
         message = "the start event has no outgoing flow"
         ctx.strict("start_without_outgoing", message, hint="connect it", **_at(node))
+    if node.incoming and node.kind in (NodeKind.START_EVENT, NodeKind.BOUNDARY_EVENT):
+        ctx.strict(
+            "flow_into_start",
+            f"a {node.kind.value} cannot have incoming sequence flows",
+            hint="remove the incoming flows: a start or boundary event is where a path begins",
+            **_at(node),
+        )
+    if node.outgoing and node.kind is NodeKind.END_EVENT:
+        ctx.strict(
+            "flow_out_of_end",
+            "an end event cannot have outgoing sequence flows",
+            hint="use an intermediate throw event if the path continues",
+            **_at(node),
+        )
     if isinstance(node, Gateway):
         _check_gateway(node, scope, ctx)
     if isinstance(node, Activity | Gateway) and node.default:

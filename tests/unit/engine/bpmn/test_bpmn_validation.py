@@ -161,3 +161,9 @@ def test_parse_raises_with_all_errors_and_keeps_warnings_on_definitions() -> Non
     defs = parse_bpmn(document(body))
     assert [w.code for w in defs.warnings] == ["service_task_without_type"]
     assert all(w.severity == "warning" for w in defs.warnings)
+
+
+def test_flows_into_a_start_event_or_out_of_an_end_event_are_errors() -> None:
+    body = around('<bpmn:task id="task"/>')
+    body += '<bpmn:sequenceFlow id="back" sourceRef="end" targetRef="start"/>'
+    assert sorted(errors(body)) == [("flow_into_start", "start"), ("flow_out_of_end", "end")]
