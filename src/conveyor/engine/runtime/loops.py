@@ -10,6 +10,7 @@ condition holds, the remaining iterations are cancelled.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from conveyor.engine.bpmn.model import MultiInstance, StandardLoop
@@ -20,6 +21,7 @@ from conveyor.engine.runtime.records import LOCAL, LOOP, Scope, Token
 if TYPE_CHECKING:
     from conveyor.engine.runtime.compiled import NodeInfo
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 N, DONE, ACTIVE = "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"
 
 
@@ -73,11 +75,24 @@ def spawn(core: Core, scope: Scope, index: int) -> None:
     local.vars["loopCounter"] = index + 1
     spec = core.proc.nodes[scope.node].loop  # type: ignore[attr-defined]
     items = scope.loop[1]
-    if isinstance(spec, MultiInstance) and items is not None and spec.element_variable:
-        local.vars[spec.element_variable] = items[index]
+    if isinstance(spec, MultiInstance):
+        if items is not None and spec.element_variable:
+            local.vars[spec.element_variable] = items[index]
+        name = _output_name(spec)
+        if name and name not in local.vars:
+            local.vars[name] = None
     if ACTIVE in scope.vars:
         scope.vars[ACTIVE] += 1
     core.ready.append(inner)
+
+
+def _output_name(spec: MultiInstance) -> str | None:
+    """The variable an ``outputElement`` of one plain name reads; as in Camunda 8 it is created
+    local to each iteration, so parallel iterations do not overwrite each other's result."""
+    if spec.output_element is None:
+        return None
+    source = spec.output_element.source.strip().lstrip("=").strip()
+    return source if _NAME.fullmatch(source) else None
 
 
 def _loop_again(core: Core, spec: StandardLoop, scope_id: int, done: int) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import T0
 from runtime_models import document, flows
 
+from conftest import T0
 from conveyor.engine.runtime import Instance, SignalThrown
 
 MESSAGES = '<message id="m_paid" name="payment.received"><extensionElements>' \
@@ -85,7 +85,8 @@ def test_a_link_throw_event_jumps_to_the_catch_event_of_the_same_name(run):
 def _race() -> str:
     return document(
         '<startEvent id="start"/><eventBasedGateway id="race"/>'
-        '<intermediateCatchEvent id="paid"><messageEventDefinition messageRef="m_paid"/></intermediateCatchEvent>'
+        '<intermediateCatchEvent id="paid"><messageEventDefinition messageRef="m_paid"/>'
+        "</intermediateCatchEvent>"
         '<intermediateCatchEvent id="late"><timerEventDefinition><timeDuration>P3D</timeDuration>'
         "</timerEventDefinition></intermediateCatchEvent>"
         '<endEvent id="ok"/><endEvent id="expired"/>'
@@ -123,4 +124,5 @@ def test_timer_start_events_are_reported_for_a_scheduler(run):
     body = document('<startEvent id="nightly"><timerEventDefinition><timeCycle>R/P1D</timeCycle>'
                     '</timerEventDefinition></startEvent><endEvent id="end"/>' + flows("nightly -> end"))
     [info] = run(body).library.start_events("timer")
-    assert (info.process_id, info.node, info.timer_kind, info.timer_value) == ("p", "nightly", "cycle", "R/P1D")
+    found = (info.process_id, info.node, info.timer_kind, info.timer_value)
+    assert found == ("p", "nightly", "cycle", "R/P1D")

@@ -145,7 +145,8 @@ def test_an_error_event_sub_process_catches_an_error_thrown_in_its_scope(run):
         '<startEvent id="start"/><serviceTask id="pay"><extensionElements><zeebe:taskDefinition type="pay"/>'
         '</extensionElements></serviceTask><endEvent id="end"/>'
         '<subProcess id="handler" triggeredByEvent="true">'
-        '<startEvent id="h_start"><errorEventDefinition errorRef="e_stock"/></startEvent><endEvent id="h_end"/>'
+        '<startEvent id="h_start"><errorEventDefinition errorRef="e_stock"/></startEvent>'
+        '<endEvent id="h_end"/>'
         + flows("h_start -> h_end") + "</subProcess>" + flows("start -> pay -> end"), roots=ERRORS)
 
     def fail(ctx):
@@ -159,7 +160,8 @@ def test_an_error_event_sub_process_catches_an_error_thrown_in_its_scope(run):
 
 
 def test_a_timer_event_sub_process_starts_when_its_timer_fires(run):
-    body = _with_event_subprocess("<timerEventDefinition><timeDuration>P1D</timeDuration></timerEventDefinition>",
+    timer = "<timerEventDefinition><timeDuration>P1D</timeDuration></timerEventDefinition>"
+    body = _with_event_subprocess(timer,
                                   interrupting=False)
     rt = run(body).start()
     rt.fire("h_start")
@@ -179,7 +181,8 @@ def test_an_escalation_is_caught_by_a_non_interrupting_boundary_and_the_thrower_
 
 def test_an_uncaught_escalation_is_reported_and_is_not_an_error(run):
     body = document(
-        '<startEvent id="start"/><intermediateThrowEvent id="shout"><escalationEventDefinition escalationRef="esc"/>'
+        '<startEvent id="start"/><intermediateThrowEvent id="shout">'
+        '<escalationEventDefinition escalationRef="esc"/>'
         '</intermediateThrowEvent><endEvent id="end"/>' + flows("start -> shout -> end"), roots=ERRORS)
     rt = run(body).start()
     assert rt.state == "completed"

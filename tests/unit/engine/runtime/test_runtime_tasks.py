@@ -112,8 +112,9 @@ def test_an_async_handler_runs_as_a_job_whose_failure_becomes_an_incident(run):
 
 def test_a_bpmn_error_from_a_job_takes_the_error_boundary(run):
     body = document(
-        '<startEvent id="start"/>' + SERVICE.replace("<serviceTask", '<serviceTask camunda:asyncBefore="false"')
-        + '<boundaryEvent id="declined" attachedToRef="t"><errorEventDefinition errorRef="e1"/></boundaryEvent>'
+        '<startEvent id="start"/>' + SERVICE
+        + '<boundaryEvent id="declined" attachedToRef="t"><errorEventDefinition errorRef="e1"/>'
+        + "</boundaryEvent>"
         + '<endEvent id="end"/><endEvent id="refused"/>' + flows("start -> t -> end", "declined -> refused"),
         roots='<error id="e1" errorCode="CARD_DECLINED"/>',
     )
