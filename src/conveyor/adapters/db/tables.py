@@ -40,4 +40,7 @@ api_tokens = Table(
 )
 
 # The workflow runtime's tables join ``metadata`` here, so importing this module gives the whole schema.
+from conveyor.adapters.db import catalog_tables as _catalog_tables  # noqa: E402, F401
+from conveyor.adapters.db import inventory_tables as _inventory_tables  # noqa: E402, F401
+from conveyor.adapters.db import order_tables as _order_tables  # noqa: E402, F401
 from conveyor.adapters.db import workflow_tables as _workflow_tables  # noqa: E402, F401
