@@ -18,6 +18,7 @@ from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel import operators as ops
 from conveyor.engine.feel.builtins import BUILTINS, Builtin
 from conveyor.engine.feel.limits import MAX_NESTING, MAX_STEPS, Run, check_size
+from conveyor.engine.feel.parser import TYPE_NAMES
 from conveyor.engine.feel.properties import member
 from conveyor.engine.feel.scope import Scope
 from conveyor.engine.feel.unary import compile_test
@@ -184,6 +185,10 @@ class Compiler:
 
     def _InstanceOf(self, node: n.InstanceOf) -> Fn:
         value, type_name = self.compile(node.value), node.type_name
+        if type_name not in TYPE_NAMES:
+            self.warnings.append(
+                f"type {type_name!r} is not a FEEL type; 'instance of' is false for it (position {node.pos})"
+            )
         if type_name == "Any":
             return lambda v, r: value(v, r) is not None
         if type_name == "Null":

@@ -260,19 +260,33 @@ class FeelParser:
         return self.rest_of_name(token)
 
     def type_name(self) -> str:
+        """A type after ``instance of`` (or a parameter's ``:``): the longest FEEL type name that
+        matches (``date and time``), else one word (a DMN item definition's name)."""
+        first = self.peek()
+        if first.kind not in ("name", "qname"):
+            self.fail(f"expected a type name but found {self.describe(first)}", first)
         words: list[str] = []
-        while self.peek().kind == "name":
-            candidate = " ".join([*words, self.peek().text])
-            if not any(t == candidate or t.startswith(candidate + " ") for t in TYPE_NAMES):
+        best = 0
+        while self.peek(len(words)).kind == "name":
+            words.append(self.peek(len(words)).text)
+            joined = " ".join(words)
+            if joined in TYPE_NAMES:
+                best = len(words)
+            if not any(t.startswith(joined + " ") for t in TYPE_NAMES):
                 break
-            words.append(self.advance().text)
-        name = " ".join(words)
-        if name not in TYPE_NAMES:
-            self.fail(f"unknown type {name or self.peek().text!r} after 'instance of'", self.peek())
-        if self.accept("<"):  # list<number>, context<...>: the element type is not checked
-            while not self.accept(">"):
-                if self.advance().kind == "end":
-                    self.fail("unterminated type", self.peek())
+        count = best or 1
+        self.index += count
+        name = " ".join(words[:count]) if best else first.text
+        if self.accept("<"):  # list<number>, context<a: string>: element types are not checked
+            depth = 1
+            while depth:
+                token = self.advance()
+                if token.kind == "end":
+                    self.fail("unterminated type: expected '>'", token)
+                depth += {"<": 1, ">": -1}.get(token.text, 0) if token.kind == "op" else 0
+        if name == "function" and self.at("-") and self.at(">", 1):  # function<number> -> string
+            self.index += 2
+            self.type_name()
         return name
 
     def call(self, function: n.Node, token: Token) -> n.Node:

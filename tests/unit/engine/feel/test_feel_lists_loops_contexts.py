@@ -141,3 +141,16 @@ def test_engine_supplied_feel_functions_can_be_called_with_named_arguments():
 
     payment = FeelFunction(("amount", "rate"), lambda amount, rate: amount * rate)
     assert evaluate("Payment(rate: 2, amount: 5)", {"Payment": payment}) == 10
+
+
+def test_instance_of_reads_generic_and_function_types():
+    assert evaluate("[1] instance of list<number>") is True
+    assert evaluate("{a: 1} instance of context<a: number>") is True
+    assert evaluate("(function(a) a) instance of function<Any> -> Any") is True
+    assert evaluate("x instance of date and y", {"x": None, "y": True}) is False
+
+
+def test_instance_of_an_unknown_type_is_false_with_a_warning():
+    expression = compile_expression("x instance of tAmount")
+    assert expression.evaluate({"x": 1}) is False
+    assert "'tAmount' is not a FEEL type" in expression.warnings[0]
