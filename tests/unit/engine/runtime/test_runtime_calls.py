@@ -119,7 +119,8 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _around_rules(task: str) -> str:
-    return document('<startEvent id="start"/>' + task + '<endEvent id="end"/>' + flows("start -> rules -> end"))
+    body = '<startEvent id="start"/>' + task + '<endEvent id="end"/>'
+    return document(body + flows("start -> rules -> end"))
 
 
 @pytest.mark.parametrize(("weight", "carrier"), [(1, "post"), (30, "freight")])
