@@ -85,7 +85,7 @@ def _service(el: Element, common: dict[str, Any], ctx: ParseContext) -> ServiceT
         common = {**common, "retries": bound.retries}
     message = _message(el, ctx) if common["kind"] is NodeKind.SEND_TASK else None
     if bound.task_type is None and bound.expression is None and common["kind"] is NodeKind.SERVICE_TASK:
-        ctx.warning(
+        ctx.run_warning(
             "service_task_without_type",
             "the service task has no task type, so it will complete without doing anything",
             el,
@@ -145,7 +145,7 @@ def _script(el: Element, common: dict[str, Any], ctx: ParseContext) -> ScriptTas
         )
         return ScriptTask(**common, script_format=fmt, result_variable=result)
     if result is None:
-        ctx.warning(
+        ctx.run_warning(
             "script_result_unused",
             "the script's value is not stored: the script task has no result variable",
             el,

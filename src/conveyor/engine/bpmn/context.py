@@ -65,6 +65,11 @@ class ParseContext:
     def warning(self, code: str, message: str, at: Element | None = None, **kw: Any) -> None:
         self.report("warning", code, message, at, **kw)
 
+    def run_warning(self, code: str, message: str, at: Element | None = None, **kw: Any) -> None:
+        """A warning about how the process would run: pointless (and dropped) in descriptive ones."""
+        if self.executable:
+            self.report("warning", code, message, at, **kw)
+
     def strict(self, code: str, message: str, at: Element | None = None, **kw: Any) -> None:
         """An error in an executable process, a warning in a descriptive one."""
         self.report("error" if self.executable else "warning", code, message, at, **kw)

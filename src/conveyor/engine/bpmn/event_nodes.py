@@ -43,7 +43,10 @@ def build_event(
 ) -> Event:
     definitions = event_definitions(el, ctx)
     _check_triggers(el, kind, definitions, scope_kind, ctx)
-    _check_names(el, kind, definitions, ctx)
+    task_type = None
+    if kind in _THROWING and any(d.trigger is T.MESSAGE for d in definitions):
+        task_type = binding(el, ctx).task_type
+    _check_names(el, kind, definitions, ctx, sent_by_handler=task_type is not None)
     parallel = attr_bool(el, "parallelMultiple", False)
     if kind is NodeKind.BOUNDARY_EVENT:
         return BoundaryEvent(
@@ -54,9 +57,6 @@ def build_event(
             cancel_activity=attr_bool(el, "cancelActivity", True),
         )
     interrupting = attr_bool(el, "isInterrupting", True) if kind is NodeKind.START_EVENT else True
-    task_type = None
-    if kind in _THROWING and any(d.trigger is T.MESSAGE for d in definitions):
-        task_type = binding(el, ctx).task_type
     return Event(
         **common,
         definitions=definitions,
@@ -70,14 +70,18 @@ _THROWING = (NodeKind.END_EVENT, NodeKind.INTERMEDIATE_THROW_EVENT)
 
 
 def _check_names(
-    el: Element, kind: NodeKind, definitions: tuple[EventDefinition, ...], ctx: ParseContext
+    el: Element,
+    kind: NodeKind,
+    definitions: tuple[EventDefinition, ...],
+    ctx: ParseContext,
+    sent_by_handler: bool,
 ) -> None:
     """A message or signal event must say which one (a broken reference was reported already)."""
     for d in definitions:
         if d.unresolved_ref is not None:
             continue
-        if d.trigger is T.MESSAGE and d.message is None:
-            report = ctx.warning if kind in _THROWING else ctx.strict
+        if d.trigger is T.MESSAGE and d.message is None and not sent_by_handler:
+            report = ctx.run_warning if kind in _THROWING else ctx.strict
             report(
                 "message_without_name",
                 "the message event names no message (messageRef)",
@@ -103,9 +107,10 @@ def _check_triggers(
     triggers = [d.trigger for d in definitions] or [T.NONE]
     if kind is NodeKind.START_EVENT:
         allowed = _START[scope_kind]
-        where = {"process": "a process", "subProcess": "an embedded sub-process"}.get(
-            scope_kind, "an event sub-process"
-        )
+        where = {
+            "process": "the start event of a process",
+            "subProcess": "the start event of an embedded sub-process",
+        }.get(scope_kind, "the start event of an event sub-process")
     else:
         allowed = _ALLOWED.get(kind, set())
         where = f"an {kind.value}" if kind.value[0] in "aeiou" else f"a {kind.value}"

@@ -103,7 +103,7 @@ def warn_ignored_extensions(el: Element, ctx: ParseContext) -> None:
     """Camunda 7 listeners cannot run here: say so rather than skip them silently."""
     for name in _LISTENERS:
         for listener in extension_elements(el, CAMUNDA_NS, name):
-            ctx.warning(
+            ctx.run_warning(
                 "ignored_listener",
                 f"camunda:{name} (event {attr(listener, 'event') or '?'}) is ignored: "
                 "listeners run Java classes or scripts, which Conveyor never executes",
@@ -136,7 +136,7 @@ def retries(el: Element, ctx: ParseContext) -> int | None:
     if cycle is not None:
         count = repetitions_of(cycle)
         if count is None:
-            ctx.warning(
+            ctx.run_warning(
                 "bad_retries",
                 f"failedJobRetryTimeCycle {cycle!r} has no repetition count; the default retries apply",
                 el,

@@ -146,7 +146,7 @@ def _form_field(field_el: Element, field_id: str, ctx: ParseContext) -> FormFiel
             elif name == "pattern":
                 spec["pattern"] = config
             else:
-                ctx.warning(
+                ctx.run_warning(
                     "unknown_form_constraint",
                     f"form field {field_id!r} has constraint {name!r}, which is not checked",
                     constraint,

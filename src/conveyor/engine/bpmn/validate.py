@@ -137,7 +137,7 @@ def _check_gateway(node: Gateway, scope: ScopeSpec, ctx: ParseContext) -> None:
     flows = [scope.flows[f] for f in node.outgoing]
     choosing = node.kind in (NodeKind.EXCLUSIVE_GATEWAY, NodeKind.INCLUSIVE_GATEWAY)
     if choosing and len(flows) > 1 and node.default is None and all(f.condition for f in flows):
-        ctx.warning(
+        ctx.run_warning(
             "no_default_flow",
             "every outgoing flow has a condition and there is no default flow: "
             "if no condition matches at run time, the instance stops with an incident",
@@ -147,7 +147,7 @@ def _check_gateway(node: Gateway, scope: ScopeSpec, ctx: ParseContext) -> None:
     if node.kind is NodeKind.PARALLEL_GATEWAY:
         for flow in flows:
             if flow.condition is not None:
-                ctx.warning(
+                ctx.run_warning(
                     "condition_ignored",
                     "a condition on a flow out of a parallel gateway is ignored: every flow is taken",
                     hint="use an inclusive or exclusive gateway to choose flows",
