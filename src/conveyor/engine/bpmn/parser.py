@@ -71,7 +71,9 @@ def _read(source: bytes | str, file: str | None) -> tuple[Definitions | None, li
             f"the file's root element is <{local(root)}> in namespace {namespace(root)!r}, "
             "not a BPMN 2.0 <definitions>",
             root,
-            hint=f"a BPMN 2.0 file starts with <definitions xmlns={BPMN_NS!r}>",
+            hint="this looks like a DMN file: deploy it as a decision"
+            if "DMN" in (namespace(root) or "")
+            else f"a BPMN 2.0 file starts with <definitions xmlns={BPMN_NS!r}>",
         )
         return None, ctx.problems
     ctx.expression_language = attr(root, "expressionLanguage")

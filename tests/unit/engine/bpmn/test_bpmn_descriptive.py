@@ -103,3 +103,8 @@ def test_referenced_decisions_and_processes_are_listed_for_the_loader() -> None:
     defs = parse_bpmn(document(body))
     assert referenced_decisions(defs) == {"carrier"}
     assert referenced_processes(defs) == {"shipping"}
+
+
+def test_descriptive_processes_get_no_warnings_about_how_they_would_run() -> None:
+    defs = parse_bpmn(document(around('<bpmn:serviceTask id="task"/>'), executable="false"))
+    assert defs.warnings == ()

@@ -52,6 +52,7 @@ def test_a_file_that_is_not_bpmn_is_refused() -> None:
     dmn = '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d"/>'
     (problem,) = check_bpmn(dmn)
     assert problem.code == "not_bpmn"
+    assert problem.hint == "this looks like a DMN file: deploy it as a decision"
 
 
 def test_bpmn_in_the_default_namespace_or_any_prefix_is_read() -> None:
