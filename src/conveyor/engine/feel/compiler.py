@@ -17,7 +17,7 @@ from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel import operators as ops
 from conveyor.engine.feel.builtins import BUILTINS, Builtin
-from conveyor.engine.feel.limits import MAX_NESTING, MAX_STEPS, Run, check_size
+from conveyor.engine.feel.limits import MAX_NESTING, Run, check_size
 from conveyor.engine.feel.parser import TYPE_NAMES
 from conveyor.engine.feel.properties import member
 from conveyor.engine.feel.scope import Scope
@@ -217,7 +217,7 @@ class Compiler:
             chosen = []
             for item in items:
                 r.steps += 1
-                if r.steps > MAX_STEPS:
+                if r.steps > r.limit:
                     r.tick()
                 local = dict(item) if isinstance(item, dict) else {}
                 local["item"] = item
@@ -332,7 +332,7 @@ class Compiler:
 
         def invoke(v: Mapping[str, Any], r: Run) -> Any:
             r.steps += 1
-            if r.steps > MAX_STEPS:
+            if r.steps > r.limit:
                 r.tick()
             try:
                 result = call(*[arg(v, r) for arg in args])
@@ -414,9 +414,10 @@ def _combinations(iterations: list[tuple[str, Fn, Fn | None]], at: int, v: Mappi
     name, collection, upto = iterations[at]
     values = collection(v, r)
     if upto is not None:
-        values = _span(values, upto(v, r))
+        values = _span(values, upto(v, r), r.limit)
     elif isinstance(values, Range):
-        values = _span(values.start, values.end) if values.start_included and values.end_included else None
+        whole = values.start_included and values.end_included
+        values = _span(values.start, values.end, r.limit) if whole else None
     if values is None:
         return
     if not isinstance(values, (list, tuple, map)):
@@ -431,12 +432,12 @@ def _combinations(iterations: list[tuple[str, Fn, Fn | None]], at: int, v: Mappi
             yield from _combinations(iterations, at + 1, scope, r)
 
 
-def _span(start: Any, end: Any) -> Iterable[Decimal] | None:
+def _span(start: Any, end: Any, limit: int) -> Iterable[Decimal] | None:
     """``a..b`` in a for loop: the whole numbers from a to b (counting down when b < a)."""
     low, high = to_decimal(start), to_decimal(end)
     if low is None or high is None or low != low.to_integral_value() or high != high.to_integral_value():
         return None
-    if abs(int(high) - int(low)) > MAX_STEPS:
-        raise ExpressionLimitExceeded(f"a loop over {low}..{high} exceeds {MAX_STEPS} steps")
+    if abs(int(high) - int(low)) > limit:
+        raise ExpressionLimitExceeded(f"a loop over {low}..{high} exceeds {limit} steps")
     step = 1 if high >= low else -1
     return map(Decimal, range(int(low), int(high) + step, step))

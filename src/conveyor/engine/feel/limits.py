@@ -25,15 +25,16 @@ MAX_REGEX_INPUT = 10_000
 class Run:
     """The budget of one evaluation: a step counter shared by every nested scope."""
 
-    __slots__ = ("steps",)
+    __slots__ = ("limit", "steps")
 
     def __init__(self) -> None:
         self.steps = 0
+        self.limit = MAX_STEPS
 
     def tick(self, count: int = 1) -> None:
         self.steps += count
-        if self.steps > MAX_STEPS:
-            raise ExpressionLimitExceeded(f"evaluation exceeded {MAX_STEPS} steps (loops, filters, calls)")
+        if self.steps > self.limit:
+            raise ExpressionLimitExceeded(f"evaluation exceeded {self.limit} steps (loops, filters, calls)")
 
 
 def check_size(value: Any) -> Any:

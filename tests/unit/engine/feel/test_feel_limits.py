@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conveyor.engine.errors import ExpressionLimitExceeded
-from conveyor.engine.feel import compile_expression, compile_unary_tests, evaluate
+from conveyor.engine.feel import compile_expression, compile_unary_tests, evaluate, limits
 from conveyor.engine.feel.limits import MAX_SOURCE_LENGTH
 
 
@@ -36,9 +36,17 @@ def test_huge_for_loop_over_a_range_is_refused():
         evaluate("for i in 1..1000000000 return i")
 
 
-def test_nested_loops_exceeding_the_step_budget_are_refused():
+def test_nested_loops_exceeding_the_step_budget_are_refused(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_STEPS", 10_000)  # the same check as the real 1,000,000, sooner
+    assert evaluate("count(for a in 1..50, b in 1..50 return 1)") == 2500
+    with pytest.raises(ExpressionLimitExceeded, match="10000 steps"):
+        evaluate("count(for a in 1..200, b in 1..200 return 1)")
+
+
+def test_filters_count_against_the_step_budget(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_STEPS", 10_000)
     with pytest.raises(ExpressionLimitExceeded, match="steps"):
-        evaluate("count(for a in 1..2000, b in 1..2000 return 1)")
+        evaluate("count(xs[item > 0])", {"xs": list(range(1, 20_000))})
 
 
 def test_exponential_recursion_through_function_values_is_refused():
