@@ -35,7 +35,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # ``conveyor_sqlite_immediate`` (an execution option) takes the write lock up front.
+    immediate = connection.get_execution_options().get("conveyor_sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:

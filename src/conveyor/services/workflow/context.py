@@ -1,0 +1,44 @@
+"""One transaction's worth of workflow work: the unit of work, the clock, and what is left to do.
+
+A step on one instance can cause steps on others (a called process starts or
+completes its parent, a thrown message or signal reaches other instances, a
+buffered message is delivered). Those are queued here as follow-ups and run
+in the same transaction, after the step that caused them has been written,
+so a chain of instances moves together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from conveyor.services.unit_of_work import SqlUnitOfWork
+
+#: more follow-ups than this in one transaction is a loop between models (signals, messages)
+MAX_FOLLOW_UPS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerFailure:
+    """A handler raised: what to show in the incident, and whether a retry may help."""
+
+    error: str
+    stacktrace: str
+    retryable: bool = True
+
+
+@dataclass
+class StepContext:
+    uow: SqlUnitOfWork
+    now: datetime
+    follow_ups: deque[Callable[[StepContext], None]] = field(default_factory=deque)
+    #: node id -> the last handler failure at that node during this step
+    failures: dict[str, HandlerFailure] = field(default_factory=dict)
+    job_id: int | None = None
+
+    def later(self, action: Callable[[StepContext], None]) -> None:
+        if len(self.follow_ups) >= MAX_FOLLOW_UPS:
+            raise RuntimeError("too many follow-up steps in one transaction; do two models signal each other?")
+        self.follow_ups.append(action)
