@@ -43,7 +43,9 @@ from enum import StrEnum
 
 from conveyor.domain.errors import InsufficientStock, InvalidAllocationRequest
 from conveyor.domain.geo import Coordinates, distance_km
+from conveyor.domain.inventory import StockLevel
 from conveyor.domain.problems import Problems
+from conveyor.domain.warehouse import Warehouse
 
 EXACT_SEARCH_LIMIT = 12
 
@@ -121,6 +123,21 @@ class AllocationPlan:
 
     def allocated(self, sku: str) -> int:
         return sum(shipment.quantity_of(sku) for shipment in self.shipments)
+
+
+def candidates_from_stock(
+    warehouses: Iterable[Warehouse], levels: Iterable[StockLevel]
+) -> list[CandidateWarehouse]:
+    """The active warehouses as allocation candidates, with what each can still promise per SKU."""
+    available: dict[str, dict[str, int]] = {}
+    for level in levels:
+        per_sku = available.setdefault(level.warehouse, {})
+        per_sku[level.sku] = per_sku.get(level.sku, 0) + max(0, level.available)
+    return [
+        CandidateWarehouse(w.code, w.coordinates, available.get(w.code, {}), w.priority)
+        for w in warehouses
+        if w.active
+    ]
 
 
 def allocate(

@@ -4,15 +4,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conveyor.domain.addresses import Address
 from conveyor.domain.allocation import (
     AllocationStrategy,
     CandidateWarehouse,
     RequestedLine,
     allocate,
+    candidates_from_stock,
     require_full_allocation,
 )
 from conveyor.domain.errors import InsufficientStock, InvalidAllocationRequest
 from conveyor.domain.geo import Coordinates
+from conveyor.domain.inventory import StockLevel
+from conveyor.domain.warehouse import Warehouse
 
 BERLIN = Coordinates(52.52, 13.405)
 HAMBURG = Coordinates(53.551, 9.994)
@@ -166,27 +170,34 @@ def test_zero_or_negative_quantity_is_refused_naming_the_line():
     assert [e["path"] for e in caught.value.errors] == ["lines[1].quantity", "lines[2].quantity"]
 
 
+def test_candidates_are_the_active_warehouses_with_what_they_can_still_promise():
+    address = Address("DC", "Street 1", "Berlin", "DE")
+    warehouses = [
+        Warehouse("BER", "Berlin", address, BERLIN, priority=1),
+        Warehouse("OLD", "Closed", address, HAMBURG, active=False),
+    ]
+    levels = [StockLevel("BER", "A", 10, 4), StockLevel("BER", "B", 2, 3), StockLevel("OLD", "A", 9, 0)]
+    expected = [CandidateWarehouse("BER", BERLIN, {"A": 6, "B": 0}, 1)]
+    assert candidates_from_stock(warehouses, levels) == expected
+
+
 SKUS = ["A", "B", "C", "D"]
+PLACES = st.one_of(st.none(), st.builds(Coordinates, st.floats(-60, 60), st.floats(-170, 170)))
+STOCK = st.dictionaries(st.sampled_from(SKUS), st.integers(-2, 8), max_size=4)
+PRIORITIES = st.integers(0, 3)
+REQUESTED = st.builds(RequestedLine, st.sampled_from(SKUS), st.integers(1, 9))
+ORDER_LINES = st.lists(REQUESTED, min_size=1, max_size=5)
+STRATEGIES = st.sampled_from(list(AllocationStrategy))
 
 
 @st.composite
 def scenarios(draw):
     count = draw(st.integers(min_value=1, max_value=6))
-    warehouses = [
-        CandidateWarehouse(
-            f"W{i}",
-            draw(st.one_of(st.none(), st.builds(Coordinates, st.floats(-60, 60), st.floats(-170, 170)))),
-            draw(st.dictionaries(st.sampled_from(SKUS), st.integers(-2, 8), max_size=4)),
-            draw(st.integers(0, 3)),
-        )
-        for i in range(count)
-    ]
-    requested = st.builds(RequestedLine, st.sampled_from(SKUS), st.integers(1, 9))
-    lines = draw(st.lists(requested, min_size=1, max_size=5))
-    destination = draw(st.one_of(st.none(), st.builds(Coordinates, st.floats(-60, 60), st.floats(-170, 170))))
-    strategy = draw(st.sampled_from(list(AllocationStrategy)))
-    priority_list = draw(st.lists(st.sampled_from([w.code for w in warehouses]), max_size=count))
-    return lines, warehouses, destination, strategy, priority_list
+    codes = [f"W{i}" for i in range(count)]
+    warehouses = [CandidateWarehouse(code, draw(PLACES), draw(STOCK), draw(PRIORITIES)) for code in codes]
+    lines = draw(ORDER_LINES)
+    priority_list = draw(st.lists(st.sampled_from(codes), max_size=count))
+    return lines, warehouses, draw(PLACES), draw(STRATEGIES), priority_list
 
 
 @settings(max_examples=80, deadline=None)
