@@ -25,6 +25,7 @@ from conveyor.engine.bpmn.model import (
 )
 from conveyor.engine.bpmn.timers import check_timer
 from conveyor.engine.bpmn.xml import (
+    CAMUNDA_NS,
     ZEEBE_NS,
     Element,
     attr,
@@ -121,11 +122,24 @@ def _definition(el: Element, trigger: Trigger, ctx: ParseContext) -> EventDefini
     if trigger is Trigger.ERROR:
         ref = _resolve(el, "errorRef", ctx.errors, "error", ctx)
         err = ctx.errors.get(ref) if ref else None
-        return EventDefinition(trigger, el_id, error=err, unresolved_ref=None if err or not ref else ref)
+        return EventDefinition(
+            trigger,
+            el_id,
+            error=err,
+            unresolved_ref=None if err or not ref else ref,
+            code_variable=attr(el, "errorCodeVariable", CAMUNDA_NS),
+            message_variable=attr(el, "errorMessageVariable", CAMUNDA_NS),
+        )
     if trigger is Trigger.ESCALATION:
         ref = _resolve(el, "escalationRef", ctx.escalations, "escalation", ctx)
         esc = ctx.escalations.get(ref) if ref else None
-        return EventDefinition(trigger, el_id, escalation=esc, unresolved_ref=None if esc or not ref else ref)
+        return EventDefinition(
+            trigger,
+            el_id,
+            escalation=esc,
+            unresolved_ref=None if esc or not ref else ref,
+            code_variable=attr(el, "escalationCodeVariable", CAMUNDA_NS),
+        )
     if trigger is Trigger.TIMER:
         return _timer(el, el_id, ctx)
     if trigger is Trigger.LINK:

@@ -127,6 +127,11 @@ class EventDefinition:
     condition: Evaluable | None = None
     #: Set when the XML referenced a root element id that does not exist.
     unresolved_ref: str | None = None
+    #: ERROR / ESCALATION catches: Camunda 7 ``camunda:errorCodeVariable`` /
+    #: ``camunda:escalationCodeVariable`` (receives the caught code) and
+    #: ``camunda:errorMessageVariable`` (receives the error's message).
+    code_variable: str | None = None
+    message_variable: str | None = None
 
 
 NONE_EVENT = EventDefinition(Trigger.NONE)

@@ -116,6 +116,16 @@ def _check_node(node: Node, scope: ScopeSpec, ctx: ParseContext) -> None:
         )
     if isinstance(node, Gateway):
         _check_gateway(node, scope, ctx)
+    if isinstance(node, Activity) and node.outgoing and node.default is None:
+        flows = [scope.flows[f] for f in node.outgoing]
+        if all(f.condition is not None for f in flows):
+            ctx.run_warning(
+                "no_default_flow",
+                "every flow out of this activity has a condition and there is no default flow: "
+                "if no condition matches at run time, the path stops here",
+                hint="mark one outgoing flow as the default flow, or use an exclusive gateway",
+                **_at(node),
+            )
     if isinstance(node, Activity | Gateway) and node.default:
         flow = scope.flows.get(node.default)
         if flow is None or flow.source != node.id:
@@ -144,12 +154,12 @@ def _check_gateway(node: Gateway, scope: ScopeSpec, ctx: ParseContext) -> None:
             hint="mark one outgoing flow as the default flow",
             **_at(node),
         )
-    if node.kind is NodeKind.PARALLEL_GATEWAY:
+    if node.kind in (NodeKind.PARALLEL_GATEWAY, NodeKind.EVENT_BASED_GATEWAY):
         for flow in flows:
             if flow.condition is not None:
                 ctx.run_warning(
                     "condition_ignored",
-                    "a condition on a flow out of a parallel gateway is ignored: every flow is taken",
+                    f"a condition on a flow out of a {node.kind.value} is ignored",
                     hint="use an inclusive or exclusive gateway to choose flows",
                     **_at(flow),
                 )

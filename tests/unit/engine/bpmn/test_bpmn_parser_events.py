@@ -266,3 +266,17 @@ def test_camunda_8_message_end_event_names_the_handler_that_sends_it() -> None:
     end = process.node("end")
     assert isinstance(end, Event)
     assert (end.trigger, end.task_type) == (Trigger.MESSAGE, "notify.customer")
+
+
+def test_camunda_7_error_catch_names_the_variables_receiving_code_and_message() -> None:
+    process = process_of(
+        around('<bpmn:task id="task"/>')
+        + """<bpmn:boundaryEvent id="failed" attachedToRef="task">
+               <bpmn:errorEventDefinition errorRef="Err_stock" camunda:errorCodeVariable="code"
+                 camunda:errorMessageVariable="why"/>
+             </bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="failed" targetRef="end"/>"""
+    )
+    failed = process.node("failed")
+    assert isinstance(failed, BoundaryEvent)
+    definition = failed.definitions[0]
+    assert (definition.code_variable, definition.message_variable) == ("code", "why")

@@ -167,3 +167,12 @@ def test_flows_into_a_start_event_or_out_of_an_end_event_are_errors() -> None:
     body = around('<bpmn:task id="task"/>')
     body += '<bpmn:sequenceFlow id="back" sourceRef="end" targetRef="start"/>'
     assert sorted(errors(body)) == [("flow_into_start", "start"), ("flow_out_of_end", "end")]
+
+
+def test_activity_whose_outgoing_flows_all_have_conditions_and_no_default_warns() -> None:
+    body = around('<bpmn:task id="task"/>').replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end"/>',
+        '<bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end">'
+        "<bpmn:conditionExpression>=ok</bpmn:conditionExpression></bpmn:sequenceFlow>",
+    )
+    assert warnings(body) == [("no_default_flow", "task")]
