@@ -7,6 +7,7 @@ shares (loops, async flags, mappings, default flow, retries) arrives here in
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from conveyor.engine.bpmn import expressions, extensions
@@ -74,7 +75,13 @@ def _message(el: Element, ctx: ParseContext) -> MessageDef | None:
     if ref is None:
         return None
     if ref not in ctx.messages:
-        ctx.strict("unknown_reference", f"messageRef {ref!r} names no message in this file", el)
+        close = difflib.get_close_matches(ref, list(ctx.messages), n=1)
+        ctx.strict(
+            "unknown_reference",
+            f"messageRef {ref!r} names no message in this file",
+            el,
+            hint=f"did you mean {close[0]!r}?" if close else f"add a <message id={ref!r}> to the definitions",
+        )
         return None
     return ctx.messages[ref]
 

@@ -43,6 +43,8 @@ class Binding:
     expression: Evaluable | None = None
     result_variable: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: ``zeebe:taskDefinition retries`` (``conveyor:retries`` and Camunda 7's retry cycle are read
+    #: for every activity by ``retries``)
     retries: int | None = None
 
 
@@ -55,12 +57,12 @@ def _unwrap(value: str) -> str:
 
 def binding(el: Element, ctx: ParseContext) -> Binding:
     """Read the handler binding of a service, send or business rule task (first flavour found wins)."""
-    found = Binding(retries=retries(el, ctx))
+    found = Binding()
     definition = extension_element(el, ZEEBE_NS, "taskDefinition")
     if definition is not None:
         found.task_type = attr(definition, "type")
         zeebe_retries = attr(definition, "retries")
-        if zeebe_retries and zeebe_retries.isdigit() and found.retries is None:
+        if zeebe_retries and zeebe_retries.isdigit():
             found.retries = int(zeebe_retries)
     found.task_type = (
         attr(el, "handler", CONVEYOR_NS)
