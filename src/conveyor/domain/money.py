@@ -16,6 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from conveyor.domain.currencies import minor_units
 from conveyor.domain.errors import CurrencyMismatch, InvalidMoney
 
+MAX_INTEGER_DIGITS = 15
+"""Amounts stay below 10^15 (a quadrillion): room for any order, and exact in every database."""
+
 
 def _exponent(amount: Decimal) -> int:
     exponent = amount.as_tuple().exponent
@@ -31,7 +34,7 @@ class Money:
 
     def __post_init__(self) -> None:
         places = minor_units(self.currency)
-        if not isinstance(self.amount, Decimal) or isinstance(self.amount, bool):
+        if not isinstance(self.amount, Decimal):
             raise InvalidMoney(
                 f"An amount of money must be a Decimal or a decimal string, not {type(self.amount).__name__} "
                 f"({self.amount!r}): floats cannot hold cents exactly",
@@ -39,6 +42,11 @@ class Money:
             )
         if not self.amount.is_finite():
             raise InvalidMoney(f"{self.amount} is not an amount of money", value=str(self.amount))
+        if self.amount and self.amount.adjusted() >= MAX_INTEGER_DIGITS:
+            raise InvalidMoney(
+                f"{self.amount} is too large: at most {MAX_INTEGER_DIGITS} digits before the decimal point",
+                value=str(self.amount),
+            )
         unit = Decimal(1).scaleb(-places)
         if -_exponent(self.amount) > places and self.amount != self.amount.quantize(unit):
             raise InvalidMoney(

@@ -47,6 +47,8 @@ def order_from_draft(
     catalog_prices: Mapping[str, Money] | None = None,
 ) -> Order:
     """The order described by ``draft``, or ``InvalidOrder`` listing every broken field."""
+    if not isinstance(draft, Mapping):
+        raise InvalidOrder("An order must be an object with external_id, currency, customer and lines")
     problems = Problems()
     for key in draft:
         if key not in _FIELDS:

@@ -37,6 +37,14 @@ def test_parse_refuses_floats_and_non_numbers():
         Money(12.5, "USD")  # type: ignore[arg-type]
 
 
+def test_absurdly_large_or_infinite_amounts_are_refused():
+    with pytest.raises(InvalidMoney, match="too large"):
+        Money.parse("1e30", "USD")
+    with pytest.raises(InvalidMoney, match="is not an amount of money"):
+        Money.parse("Infinity", "USD")
+    assert Money.parse("999999999999999.99", "USD").minor_units == 99999999999999999
+
+
 def test_unknown_currency_is_refused_by_name():
     with pytest.raises(UnknownCurrency, match="'XYZ'"):
         Money.parse("1", "XYZ")
