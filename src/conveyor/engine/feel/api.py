@@ -7,7 +7,7 @@ process. Evaluating is a call into pre-built closures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -23,12 +23,13 @@ DIALECTS = ("auto", "feel", "juel", "python")
 #: The budget handed to expressions without loops, filters or calls: they never spend it.
 _UNCOUNTED = Run()
 _MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 class FeelExpression:
     """A compiled expression; ``evaluate`` may be called any number of times, from any thread."""
 
-    __slots__ = ("_fn", "_requested", "_steps", "dialect", "names", "source", "warnings")
+    __slots__ = ("_fn", "_known", "_requested", "_steps", "dialect", "names", "source", "warnings")
 
     def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
                  names: frozenset[str], requested: str = "auto", counts_steps: bool = True,
@@ -39,6 +40,7 @@ class FeelExpression:
         self._steps = counts_steps
         self.dialect = dialect  # the dialect it was read in: "feel", "juel" or "python"
         self._requested = requested
+        self._known: frozenset[str] = frozenset()
         self.names = names
         self._fn = fn
 
@@ -66,21 +68,22 @@ class FeelExpression:
     def __hash__(self) -> int:
         return hash((self.source, self.dialect))
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[str, str, frozenset[str]]]:
         """Pickled as its source: unpickling compiles it again (closures cannot be pickled)."""
-        return (_restore_expression, (self.source, self._requested))
+        return (_restore_expression, (self.source, self._requested, self._known))
 
 
 class UnaryTests:
     """Compiled DMN input entry: ``matches(input, variables)`` is True when the rule applies."""
 
-    __slots__ = ("_test", "names", "source")
+    __slots__ = ("_known", "_test", "names", "source")
 
     def __init__(self, source: str, test: Callable[[Any, Mapping[str, Any], Run], bool | None],
                  names: frozenset[str]) -> None:
         self.source = source
         self.names = names
         self._test = test
+        self._known: frozenset[str] = frozenset()
 
     def matches(self, input_value: Any, variables: Mapping[str, Any]) -> bool:
         try:
@@ -105,8 +108,8 @@ class UnaryTests:
     def __hash__(self) -> int:
         return hash(self.source)
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (compile_unary_tests, (self.source,))
+    def __reduce__(self) -> tuple[Any, tuple[str, frozenset[str]]]:
+        return (_restore_tests, (self.source, self._known))
 
 
 def _check_length(text: str) -> None:
@@ -126,7 +129,7 @@ def detect_dialect(text: str) -> tuple[str, str]:
     return "feel", text
 
 
-def _parse(text: str, dialect: str) -> tuple[str, n.Node]:
+def _parse(text: str, dialect: str, known: frozenset[str]) -> tuple[str, n.Node]:
     if dialect not in DIALECTS:
         raise ExpressionError(f"unknown expression dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
     if dialect == "auto":
@@ -139,46 +142,69 @@ def _parse(text: str, dialect: str) -> tuple[str, n.Node]:
         from conveyor.engine.feel.python_conditions import parse_python
 
         return dialect, parse_python(text)
-    return dialect, FeelParser(text, _MULTI_WORD).parse_expression()
+    return dialect, FeelParser(text, _MULTI_WORD, known).parse_expression()
 
 
 @lru_cache(maxsize=4096)
-def _compile(text: str, dialect: str) -> FeelExpression:
+def _compile(text: str, dialect: str, known: frozenset[str]) -> FeelExpression:
     _check_length(text)
     try:
-        used, tree = _parse(text, dialect)
+        used, tree = _parse(text, dialect, known)
         compiler = Compiler(text)
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
-    return FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps,
-                          tuple(compiler.warnings))
+    expression = FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps,
+                                tuple(compiler.warnings))
+    expression._known = known
+    return expression
 
 
-def compile_expression(text: str, *, dialect: str = "auto") -> FeelExpression:
-    """Parse and compile ``text`` (cached); a syntax error names its position."""
+def compile_expression(
+    text: str, *, dialect: str = "auto", known_names: Iterable[str] = ()
+) -> FeelExpression:
+    """Parse and compile ``text`` (cached); a syntax error names its position.
+
+    ``known_names`` are variable names the caller knows (a DMN model's inputs and decisions); those
+    with spaces, keywords or symbols (``days in weekend``, ``Date-Time``) are then read as one name.
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
-    return _compile(text, dialect)
+    return _compile(text, dialect, frozenset(known_names) if known_names else _NO_NAMES)
+
+
+def compile_unary_tests(text: str, *, known_names: Iterable[str] = ()) -> UnaryTests:
+    """Compile a DMN input entry (cached); ``known_names`` as for ``compile_expression``."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"unary tests must be text, not {type(text).__name__}")
+    return _compile_tests(text, frozenset(known_names) if known_names else _NO_NAMES)
 
 
 @lru_cache(maxsize=4096)
-def compile_unary_tests(text: str) -> UnaryTests:
-    """Compile a DMN input entry (cached)."""
+def _compile_tests(text: str, known: frozenset[str]) -> UnaryTests:
     _check_length(text)
     try:
-        tree = FeelParser(text, _MULTI_WORD).parse_unary_tests()
+        tree = FeelParser(text, _MULTI_WORD, known).parse_unary_tests()
         compiler = Compiler(text)
         test = compile_test(compiler, tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("unary tests nest too deeply", text) from err
-    return UnaryTests(text, test, frozenset(compiler.names))
+    tests = UnaryTests(text, test, frozenset(compiler.names))
+    tests._known = known
+    return tests
 
 
-def _restore_expression(source: str, dialect: str) -> FeelExpression:
-    return compile_expression(source, dialect=dialect)
+def _restore_expression(source: str, dialect: str, known: frozenset[str] = frozenset()) -> FeelExpression:
+    return compile_expression(source, dialect=dialect, known_names=known)
+
+
+def _restore_tests(source: str, known: frozenset[str] = frozenset()) -> UnaryTests:
+    return compile_unary_tests(source, known_names=known)
 
 
 def evaluate(text: str, variables: Mapping[str, Any] | None = None, *, dialect: str = "auto") -> Any:
-    """Compile (cached) and evaluate ``text`` in one call."""
-    return compile_expression(text, dialect=dialect).evaluate(variables if variables is not None else {})
+    """Compile (cached) and evaluate ``text`` in one call; names with spaces, keywords or symbols
+    among the variables' keys are read as names."""
+    variables = variables if variables is not None else {}
+    known = [key for key in variables if isinstance(key, str) and not key.isidentifier()]
+    return compile_expression(text, dialect=dialect, known_names=known).evaluate(variables)

@@ -246,6 +246,7 @@ class Compiler:
         def loop(v: Mapping[str, Any], r: Run) -> list[Any]:
             results: list[Any] = []
             for scope in _combinations(iterations, 0, v, r):
+                scope.local["partial"] = results  # the results so far, as FEEL's `partial`
                 results.append(body(scope, r))
             return check_size(results)  # type: ignore[no-any-return]
 

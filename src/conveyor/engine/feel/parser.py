@@ -16,7 +16,7 @@ from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel.limits import MAX_NESTING
 from conveyor.engine.feel.temporal import parse_date, parse_date_and_time, parse_duration, parse_time
-from conveyor.engine.feel.tokens import FEEL_OPERATORS, Token, tokenize
+from conveyor.engine.feel.tokens import FEEL_OPERATORS, Token, known_name_index, tokenize
 
 #: Words that end a name and are operators or keywords between expressions.
 STOP_WORDS = frozenset({"and", "or", "in", "between", "then", "else", "return", "satisfies"})
@@ -31,9 +31,10 @@ TYPE_NAMES = ("years and months duration", "days and time duration", "date and t
 
 
 class FeelParser:
-    def __init__(self, source: str, multi_word_names: frozenset[str] = frozenset()) -> None:
+    def __init__(self, source: str, multi_word_names: frozenset[str] = frozenset(),
+                 known_names: frozenset[str] = frozenset()) -> None:
         self.source = source
-        self.tokens = tokenize(source, FEEL_OPERATORS)
+        self.tokens = tokenize(source, FEEL_OPERATORS, known=known_name_index(known_names))
         self.index = 0
         self.depth = 0
         self.input_uses = 0  # how many times `?` was read (unary tests)

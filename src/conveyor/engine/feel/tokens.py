@@ -35,13 +35,37 @@ def _is_name_part(char: str) -> bool:
     return char.isalnum() or char == "_" or char == "$"
 
 
-def tokenize(source: str, operators: tuple[str, ...], quotes: str = '"') -> list[Token]:
-    """Split ``source`` into tokens; raises ExpressionError naming the bad character and its position."""
+def known_name_index(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Names that are not plain words (``days in weekend``, ``Date-Time``), by first character,
+    longest first, so the tokenizer can read each as one name."""
+    index: dict[str, list[str]] = {}
+    for name in names:
+        if name and not all(_is_name_part(char) for char in name):
+            index.setdefault(name[0], []).append(name)
+    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
+
+
+def tokenize(
+    source: str, operators: tuple[str, ...], quotes: str = '"',
+    known: dict[str, tuple[str, ...]] | None = None,
+) -> list[Token]:
+    """Split ``source`` into tokens; raises ExpressionError naming the bad character and its position.
+
+    ``known`` (from ``known_name_index``) lists names with spaces or symbols; where one appears it
+    becomes a single ``qname`` token, so ``for d in days in weekend`` reads the name
+    ``days in weekend``.
+    """
     tokens: list[Token] = []
     i, size = 0, len(source)
     append = tokens.append
     while i < size:
         char = source[i]
+        if known and char in known:
+            name = _known_at(source, i, known[char])
+            if name is not None:
+                append(Token("qname", name, i))
+                i += len(name)
+                continue
         if char.isspace():
             i += 1
         elif char.isdigit() or (
@@ -96,6 +120,16 @@ def tokenize(source: str, operators: tuple[str, ...], quotes: str = '"') -> list
                 raise ExpressionError(f"unexpected character {char!r}", source, i)
     append(Token("end", "", size))
     return tokens
+
+
+def _known_at(source: str, start: int, candidates: tuple[str, ...]) -> str | None:
+    if start and _is_name_part(source[start - 1]):
+        return None  # inside a word
+    for name in candidates:
+        end = start + len(name)
+        if source.startswith(name, start) and (end == len(source) or not _is_name_part(source[end])):
+            return name
+    return None
 
 
 def _ends_value(tokens: list[Token]) -> bool:

@@ -166,3 +166,19 @@ def test_compiled_expressions_survive_pickling():
         restored = pickle.loads(pickle.dumps(compile_expression(source)))
         assert restored.evaluate({"total": 11}) is True
         assert restored == compile_expression(source)
+
+
+def test_known_names_with_keywords_or_symbols_are_read_as_one_name():
+    expression = compile_expression(
+        'for day in days in weekend return day = "sunday"', known_names=["days in weekend"]
+    )
+    assert expression.evaluate({"days in weekend": ["saturday", "sunday"]}) == [False, True]
+    assert compile_expression("Date-Time + 1", known_names=["Date-Time"]).names == {"Date-Time"}
+
+
+def test_evaluate_reads_variable_names_with_symbols():
+    assert evaluate("Applicant's age >= 18", {"Applicant's age": 20}) is True
+
+
+def test_known_names_do_not_match_inside_longer_words():
+    assert compile_expression("ab-c", known_names=["b-c"]).names == {"ab", "c"}

@@ -154,3 +154,7 @@ def test_instance_of_an_unknown_type_is_false_with_a_warning():
     expression = compile_expression("x instance of tAmount")
     assert expression.evaluate({"x": 1}) is False
     assert "'tAmount' is not a FEEL type" in expression.warnings[0]
+
+
+def test_partial_holds_the_results_so_far():
+    assert evaluate("for i in 0..4 return if i = 0 then 1 else i * partial[-1]") == [1, 1, 2, 6, 24]
