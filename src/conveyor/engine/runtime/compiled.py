@@ -102,6 +102,16 @@ class CompiledProcess:
                     if definition.trigger is Trigger.LINK and definition.link_name:
                         self.links[(node.parent, definition.link_name)] = node.id
         self._ancestors: dict[str, frozenset[str]] = {}
+        #: incoming flows by target, and the nodes a node can be entered from (flows and
+        #: boundary events' attachment), for the inclusive join's reachability check
+        self.incoming: dict[str, list[SequenceFlow]] = defaultdict(list)
+        self.predecessors: dict[str, list[str]] = defaultdict(list)
+        for flow in self.flows.values():
+            self.incoming[flow.target].append(flow)
+            self.predecessors[flow.target].append(flow.source)
+        for info in self.info.values():
+            for boundary in info.boundaries:
+                self.predecessors[boundary.id].append(info.node.id)
 
     def _collect(self, body: ScopeSpec, scope_id: str) -> None:
         self.bodies[scope_id] = body
@@ -126,16 +136,10 @@ class CompiledProcess:
         """Nodes of the same scope from which ``node_id`` can still be reached (inclusive joins)."""
         found = self._ancestors.get(node_id)
         if found is None:
-            incoming: dict[str, list[str]] = defaultdict(list)
-            for flow in self.flows.values():
-                incoming[flow.target].append(flow.source)
-            for info in self.info.values():
-                for boundary in info.boundaries:
-                    incoming[boundary.id].append(info.node.id)
             seen: set[str] = set()
             todo = [node_id]
             while todo:
-                for source in incoming.get(todo.pop(), ()):
+                for source in self.predecessors.get(todo.pop(), ()):
                     if source not in seen:
                         seen.add(source)
                         todo.append(source)

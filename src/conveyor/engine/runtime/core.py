@@ -234,12 +234,35 @@ class Core:
         return False
 
     def _join_can_fire(self, joining: Token) -> bool:
-        upstream = self.proc.ancestors(joining.node)
-        for token in self.tokens.values():
-            if token.scope != joining.scope or token.node == joining.node:
+        """BPMN 2.0 section 13.4.3: the join fires unless some token can still reach an empty
+        incoming flow by a path that neither passes the join itself nor passes a node from which
+        a filled incoming flow can be reached (such a token would arrive after the join fired)."""
+        proc = self.proc
+        node = joining.node
+        here = [t for t in self.tokens.values() if t.scope == joining.scope]
+        filled = {t.flow for t in here if t.node == node}
+        incoming = proc.incoming[node]
+        blocked = {node}
+        for flow in incoming:
+            if flow.id in filled:
+                blocked.add(flow.source)
+                blocked.update(proc.ancestors(flow.source))
+        positions = {t.node for t in here if t.node not in blocked}
+        if not positions:
+            return True
+        for flow in incoming:
+            if flow.id in filled or flow.source in blocked:
                 continue
-            if token.node in upstream:
-                return False
+            seen = {flow.source}
+            todo = [flow.source]
+            while todo:
+                current = todo.pop()
+                if current in positions:
+                    return False
+                for source in proc.predecessors.get(current, ()):
+                    if source not in blocked and source not in seen:
+                        seen.add(source)
+                        todo.append(source)
         return True
 
     # --- cancelling ----------------------------------------------------------------------------

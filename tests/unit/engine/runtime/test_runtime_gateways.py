@@ -138,3 +138,21 @@ def test_the_benchmark_order_model_runs_the_quality_check_for_big_orders(run):
     assert rt.path[-2:] == ["ship", "end"]
     if rt.roundtrip:
         assert max(rt.sizes) < 400
+
+
+def test_an_inclusive_join_inside_a_loop_does_not_wait_for_tokens_that_must_pass_it_first(run):
+    # loop { fork -> (or-split -> a | b -> or-join) + approve -> join } : the token waiting at
+    # `approve` can only reach the inclusive join by going round the loop, so it must not block it
+    body = document(
+        '<startEvent id="start"/><exclusiveGateway id="again"/><parallelGateway id="fork"/>'
+        '<parallelGateway id="join"/><inclusiveGateway id="split" default="f_split_a"/>'
+        '<inclusiveGateway id="merge"/><exclusiveGateway id="loop" default="f_loop_end"/>'
+        + tasks("a", "b") + '<userTask id="approve"/><endEvent id="end"/>'
+        + flows("start -> again -> fork", "fork -> split", "fork -> approve -> join",
+                "split -> a -> merge", "split -> b: go", "b -> merge", "merge -> join", "join -> loop",
+                "loop -> again: rounds > 1", "loop -> end")
+    )
+    rt = run(body).start({"go": True, "rounds": 1})
+    assert rt.path.count("merge") == 1
+    rt.complete("approve")
+    assert rt.state == "completed"
