@@ -10,11 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from conftest import Runner, library_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runtime_models import document, flow
 
+from conftest import Runner, library_of
 from conveyor.engine.runtime import Handlers
 
 
