@@ -43,7 +43,7 @@ from enum import StrEnum
 
 from conveyor.domain.errors import InsufficientStock, InvalidAllocationRequest
 from conveyor.domain.geo import Coordinates, distance_km
-from conveyor.domain.inventory import StockLevel
+from conveyor.domain.inventory import ReferenceType, Reservation, StockLevel
 from conveyor.domain.problems import Problems
 from conveyor.domain.warehouse import Warehouse
 
@@ -123,6 +123,14 @@ class AllocationPlan:
 
     def allocated(self, sku: str) -> int:
         return sum(shipment.quantity_of(sku) for shipment in self.shipments)
+
+    def reservations(self, order_id: str) -> list[Reservation]:
+        """The reservations that carry out this plan for an order, one per warehouse and SKU."""
+        return [
+            Reservation(shipment.warehouse, line.sku, line.quantity, ReferenceType.ORDER, order_id)
+            for shipment in self.shipments
+            for line in shipment.lines
+        ]
 
 
 def candidates_from_stock(

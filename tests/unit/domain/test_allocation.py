@@ -95,6 +95,8 @@ def test_a_short_line_ships_what_exists_and_backorders_the_rest():
     assert shipped(plan) == {"BER": {"A": 3, "B": 1}, "HAM": {"A": 4}}
     assert [(b.sku, b.quantity) for b in plan.backordered] == [("A", 3)]
     assert not plan.is_complete
+    held = [(r.warehouse, r.sku, r.quantity, r.reference_id) for r in plan.reservations("o-7")]
+    assert held == [("BER", "A", 3, "o-7"), ("BER", "B", 1, "o-7"), ("HAM", "A", 4, "o-7")]
 
 
 def test_nothing_in_stock_backorders_everything():
