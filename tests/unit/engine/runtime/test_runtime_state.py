@@ -16,7 +16,8 @@ from conveyor.engine.runtime import Handlers, Instance, UnsaveableValue
 
 APPROVAL_LOOP = document(
     '<startEvent id="start"/><userTask id="check"/><exclusiveGateway id="more" default="f_more_end"/>'
-    '<scriptTask id="count" scriptFormat="feel" camunda:resultVariable="n"><script>n + 1</script></scriptTask>'
+    '<scriptTask id="count" scriptFormat="feel" camunda:resultVariable="n">'
+    "<script>n + 1</script></scriptTask>"
     '<endEvent id="end"/>'
     + flows("start -> check -> count -> more", "more -> check: n < 1000", "more -> end"))
 
