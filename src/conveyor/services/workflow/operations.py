@@ -22,6 +22,7 @@ from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow import messaging, timers
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.deploy import DeployedDefinition, store_deployment
+from conveyor.services.workflow.migrate import MigrationReport, migrate
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
 T = TypeVar("T")
@@ -174,3 +175,9 @@ class Workflow(WorkflowRuntime):
             return str(instance_id)
 
         return self._run(uow, work)
+
+    # --- versions -------------------------------------------------------------------------------
+
+    def migrate(self, process: str, from_version: int, to_version: int, *, dry_run: bool = False) -> MigrationReport:
+        """Move waiting instances of ``process`` from one version to another (see ``migrate``)."""
+        return self.transaction(lambda ctx: migrate(self, ctx, process, from_version, to_version, dry_run=dry_run))
