@@ -81,7 +81,7 @@ def test_total_of_nothing_is_zero_in_the_currency():
     assert total([], "GBP") == Money.zero("GBP")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     cents=st.integers(min_value=-10_000_000, max_value=10_000_000),
     weights=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=12).filter(any),
