@@ -124,7 +124,9 @@ def _script(el: Element, common: dict[str, Any], ctx: ParseContext) -> ScriptTas
         ctx.strict("unsupported_script", "external script resources are not supported", el, hint="use FEEL")
         return ScriptTask(**common, script_format=fmt, result_variable=result)
     if body is None:
-        ctx.strict("script_without_body", "the script task has no script", el, hint="write a FEEL expression")
+        job = extension_element(el, ZEEBE_NS, "taskDefinition") is not None
+        hint = "use a service task for work done by a job worker" if job else "write a FEEL expression"
+        ctx.strict("script_without_body", "the script task has no script", el, hint=hint)
         return ScriptTask(**common, script_format=fmt, result_variable=result)
     dialect = _SCRIPT_DIALECTS.get(fmt.lower()) if fmt else "auto"
     if dialect is None:

@@ -12,6 +12,8 @@ permissively: they can be shown, never run, and what cannot run is only a warnin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import TypeVar
 
 from conveyor.engine.bpmn import validate
 from conveyor.engine.bpmn.context import ParseContext
@@ -23,8 +25,10 @@ from conveyor.engine.bpmn.model import (
     Const,
     Definitions,
     MessageFlow,
+    Node,
     Participant,
     ProcessSpec,
+    SequenceFlow,
 )
 from conveyor.engine.bpmn.scopes import ProcessParts, read_scope
 from conveyor.engine.bpmn.xml import (
@@ -44,6 +48,8 @@ from conveyor.engine.bpmn.xml import (
     text,
 )
 from conveyor.engine.errors import ModelError, Problem
+
+_Located = TypeVar("_Located", Node, SequenceFlow)
 
 
 def parse_bpmn(source: bytes | str, *, file: str | None = None) -> Definitions:
@@ -164,14 +170,19 @@ def _read_process(el: Element, process_id: str, executable: bool, ctx: ParseCont
         executable=executable,
         body=body,
         line=line(el),
-        all_nodes=dict(parts.nodes),
-        all_flows=dict(parts.flows),
+        all_nodes=_in_document_order(parts.nodes),
+        all_flows=_in_document_order(parts.flows),
         version_tag=attr(el, "versionTag", CAMUNDA_NS),
         documentation=text(bpmn_child(el, "documentation")),
     )
     validate.check_process(spec, ctx)
     ctx.executable = True
     return spec
+
+
+def _in_document_order(items: Mapping[str, _Located]) -> dict[str, _Located]:
+    """Nested scopes are read first; list everything as it appears in the file instead."""
+    return dict(sorted(items.items(), key=lambda item: item[1].line or 0))
 
 
 def _collaborations(root: Element) -> tuple[tuple[Participant, ...], tuple[MessageFlow, ...]]:
