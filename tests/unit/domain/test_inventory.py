@@ -14,6 +14,7 @@ from conveyor.domain.inventory import (
     ViolationKind,
     check_ledger_invariant,
 )
+from conveyor.domain.transfers import StockTransfer
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -117,3 +118,20 @@ def test_an_adjustment_needs_a_reason_and_other_movements_a_positive_quantity():
     with pytest.raises(InvalidStockMovement, match="at: must be a timezone-aware time"):
         StockMovement.record(MovementType.RECEIPT, warehouse="W", sku="A", quantity=1,
                              reference_type=ReferenceType.RECEIPT, reference_id="r", at=datetime(2026, 1, 1))
+
+
+def test_a_transfer_moves_stock_out_of_one_warehouse_and_into_another():
+    transfer = StockTransfer("t-1", "A", 4, "BER", "MUC", reason="rebalancing")
+    out, into = transfer.movements(at=NOW)
+    assert (out.warehouse, out.type, out.on_hand_delta) == ("BER", MovementType.TRANSFER_OUT, -4)
+    assert (into.warehouse, into.type, into.on_hand_delta) == ("MUC", MovementType.TRANSFER_IN, 4)
+    assert out.reference_type is into.reference_type is ReferenceType.TRANSFER
+    levels = [StockLevel("BER", "A", 6), StockLevel("MUC", "A", 4)]
+    receipt = StockMovement.record(MovementType.RECEIPT, warehouse="BER", sku="A", quantity=10,
+                                   reference_type=ReferenceType.RECEIPT, reference_id="r", at=NOW)
+    assert check_ledger_invariant(levels, [receipt, out, into], []) == []
+
+
+def test_a_transfer_to_the_same_warehouse_is_refused():
+    with pytest.raises(InvalidStockMovement, match="to_warehouse: must differ from the source warehouse"):
+        StockTransfer("t-2", "A", 1, "BER", "BER")
