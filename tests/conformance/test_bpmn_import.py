@@ -120,3 +120,26 @@ def test_spiffworkflow_model_parses_or_is_refused_for_a_stated_reason(shared_dir
     assert errors == []
     defs = parse_bpmn(source, file=name)
     assert defs.processes
+
+
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+CAMUNDA_8_MODELS = [name for name in MIWG if name.startswith(("C.8.", "C.9."))]
+
+
+@pytest.mark.parametrize("name", CAMUNDA_8_MODELS or ["(none)"])
+def test_camunda_8_models_bind_every_task_definition_to_its_handler(shared_dir: Path, name: str) -> None:
+    path = shared_dir / "bpmn-miwg" / name
+    defs = parse_bpmn(path.read_bytes(), file=name)
+    nodes = {n.id: n for p in defs.processes.values() for n in p.all_nodes.values()}
+    root = _tree(path)
+    checked = 0
+    for definition in root.iter(f"{{{ZEEBE}}}taskDefinition"):
+        element = definition.getparent().getparent()
+        node = nodes[element.get("id")]
+        assert getattr(node, "task_type", None) == definition.get("type"), element.get("id")
+        checked += 1
+    for called in root.iter(f"{{{ZEEBE}}}calledDecision"):
+        node = nodes[called.getparent().getparent().get("id")]
+        assert getattr(node, "decision_ref", None) == called.get("decisionId")
+        checked += 1
+    assert checked
