@@ -1,6 +1,6 @@
 """Allocation: which warehouses ship an order (the "optimal fulfilment location").
 
-The rule, stated once (docs/domain.md repeats it with examples):
+The rule, stated once (docs/domain.md repeats it):
 
 1. Demand is counted per SKU (lines with the same SKU are added up). Every
    line is checked first: a SKU whose total availability over all candidate
@@ -44,7 +44,7 @@ from enum import StrEnum
 from conveyor.domain.errors import InsufficientStock, InvalidAllocationRequest
 from conveyor.domain.geo import Coordinates, distance_km
 from conveyor.domain.inventory import ReferenceType, Reservation, StockLevel
-from conveyor.domain.problems import Problems
+from conveyor.domain.problems import FieldProblem, Problems
 from conveyor.domain.warehouse import Warehouse
 
 EXACT_SEARCH_LIMIT = 12
@@ -191,12 +191,12 @@ def require_full_allocation(plan: AllocationPlan) -> None:
     """Raise ``InsufficientStock`` naming every short SKU at once when anything is backordered."""
     if not plan.shortfalls:
         return
+    code = InsufficientStock.code
     listed = "; ".join(f"{s.sku} (ordered {s.ordered}, available {s.available})" for s in plan.shortfalls)
     raise InsufficientStock(
         f"Not enough stock for {len(plan.shortfalls)} SKU(s): {listed}",
         errors=[
-            {"loc": ["lines", s.sku], "path": f"lines[{s.sku}]", "msg": f"only {s.available} available",
-             "type": "insufficient_stock"}
+            FieldProblem(("sku", s.sku), f"ordered {s.ordered}, only {s.available} available", code).as_dict()
             for s in plan.shortfalls
         ],
         shortfalls=[{"sku": s.sku, "ordered": s.ordered, "available": s.available} for s in plan.shortfalls],
