@@ -18,6 +18,7 @@ from conveyor.engine.bpmn.context import ParseContext
 from conveyor.engine.bpmn.model import Const, Evaluable, VariableMapping
 from conveyor.engine.bpmn.timers import repetitions_of
 from conveyor.engine.bpmn.xml import (
+    CAMUNDA_NAMESPACES,
     CAMUNDA_NS,
     CONVEYOR_NS,
     ZEEBE_NS,
@@ -161,7 +162,7 @@ def io_mappings(el: Element, ctx: ParseContext) -> tuple[Mappings, Mappings]:
     for block in blocks:
         for param in elements(block):
             target = attr(param, "name")
-            if namespace(param) != CAMUNDA_NS or target is None:
+            if namespace(param) not in CAMUNDA_NAMESPACES or target is None:
                 continue
             mapping = VariableMapping(target, _parameter_value(param, ctx))
             if local(param) == "inputParameter":
@@ -183,7 +184,7 @@ def io_mappings(el: Element, ctx: ParseContext) -> tuple[Mappings, Mappings]:
 
 def _parameter_value(param: Element, ctx: ParseContext) -> Evaluable | None:
     """A Camunda 7 parameter: text, ``${}``, ``camunda:list``, ``camunda:map`` or ``camunda:script``."""
-    nested = [c for c in elements(param) if namespace(c) == CAMUNDA_NS]
+    nested = [c for c in elements(param) if namespace(c) in CAMUNDA_NAMESPACES]
     if not nested:
         body = text(param)
         if body is None:

@@ -19,6 +19,10 @@ BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 CONVEYOR_NS = "http://conveyor.dev/schema/bpmn"
+#: Camunda 7 still reads models written for Activiti, its ancestor; so do we (as ``camunda:``).
+ACTIVITI_NS = "http://activiti.org/bpmn"
+CAMUNDA_NAMESPACES = (CAMUNDA_NS, ACTIVITI_NS)
+_ALIASES = {CAMUNDA_NS: CAMUNDA_NAMESPACES}
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: The largest model file we read. Real models are well under 1 MB.
@@ -115,10 +119,10 @@ def bpmn_child(el: Element, name: str) -> Element | None:
 
 def extension_elements(el: Element, ns: str, name: str) -> list[Element]:
     """``<extensionElements>`` children in namespace ``ns`` named ``name`` (direct children only)."""
-    tag = f"{{{ns}}}{name}"
+    tags = [f"{{{alias}}}{name}" for alias in _ALIASES.get(ns, (ns,))]
     found: list[Element] = []
     for ext in el.iterchildren(_EXTENSIONS):
-        found.extend(ext.iterchildren(tag))
+        found.extend(ext.iterchildren(*tags))
     return found
 
 
@@ -128,7 +132,7 @@ def extension_element(el: Element, ns: str, name: str) -> Element | None:
 
 
 def children_in(el: Element, ns: str, name: str) -> list[Element]:
-    return list(el.iterchildren(f"{{{ns}}}{name}"))
+    return list(el.iterchildren(*(f"{{{alias}}}{name}" for alias in _ALIASES.get(ns, (ns,)))))
 
 
 def text(el: Element | None) -> str | None:
@@ -149,6 +153,8 @@ def line(el: Element | None) -> int | None:
 def attr(el: Element, name: str, ns: str | None = None) -> str | None:
     """An attribute's value, stripped; ``None`` when missing or blank."""
     value = el.get(f"{{{ns}}}{name}" if ns else name)
+    if value is None and ns == CAMUNDA_NS:
+        value = el.get(f"{{{ACTIVITI_NS}}}{name}")
     if value is None:
         return None
     value = value.strip()

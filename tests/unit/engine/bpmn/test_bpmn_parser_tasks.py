@@ -384,3 +384,12 @@ def test_unknown_decision_result_mapping_is_an_error() -> None:
 def test_receive_task_without_message_is_an_error() -> None:
     xml = document(around('<bpmn:receiveTask id="task"/>'))
     assert [(p.code, p.element_id) for p in check_bpmn(xml)] == [("message_without_name", "task")]
+
+
+def test_activiti_namespace_is_read_like_camunda_7() -> None:
+    xml = document(
+        around('<bpmn:serviceTask id="task" activiti:delegateExpression="#{archiveService}"/>')
+    ).replace("<bpmn:definitions ", '<bpmn:definitions xmlns:activiti="http://activiti.org/bpmn" ')
+    task = parse_bpmn(xml).processes["p"].node("task")
+    assert isinstance(task, ServiceTask)
+    assert task.task_type == "archiveService"
