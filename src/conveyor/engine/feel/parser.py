@@ -10,6 +10,7 @@ operator. Built-in functions whose names contain a keyword (``date and time``,
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NoReturn
 
 from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
@@ -30,6 +31,17 @@ TYPE_NAMES = ("years and months duration", "days and time duration", "date and t
               "boolean", "date", "time", "list", "context", "function", "range", "Any", "Null")
 
 
+@lru_cache(maxsize=8)
+def _by_first_word(names: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Multi-word function names by their first word, longest first (built once per name set)."""
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for name in names:
+        words = tuple(name.split(" "))
+        if len(words) > 1:
+            starts.setdefault(words[0], []).append(words)
+    return {key: sorted(value, key=len, reverse=True) for key, value in starts.items()}
+
+
 class FeelParser:
     def __init__(self, source: str, multi_word_names: frozenset[str] = frozenset(),
                  known_names: frozenset[str] = frozenset()) -> None:
@@ -39,12 +51,7 @@ class FeelParser:
         self.depth = 0
         self.input_uses = 0  # how many times `?` was read (unary tests)
         self.range_end_depth = -1  # a `[` at this depth closes a range (`]1..5[`), it is not a filter
-        starts: dict[str, list[tuple[str, ...]]] = {}
-        for name in multi_word_names:
-            words = tuple(name.split(" "))
-            if len(words) > 1:
-                starts.setdefault(words[0], []).append(words)
-        self.multi_word = {key: sorted(value, key=len, reverse=True) for key, value in starts.items()}
+        self.multi_word = _by_first_word(multi_word_names)
 
     # --- helpers ------------------------------------------------------------------------------
 

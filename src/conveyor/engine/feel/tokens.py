@@ -7,6 +7,8 @@ Each token records its character position so errors can point at it.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from conveyor.engine.errors import ExpressionError
@@ -17,6 +19,19 @@ JUEL_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ",", "
                   "%", "<", ">", "!", "?")
 PYTHON_OPERATORS = ("==", "!=", "<=", ">=", "**", "//", "(", ")", "[", "]", "{", "}", ",", ".", ":", "+",
                     "-", "*", "/", "%", "<", ">", "=")
+
+_NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NAME = re.compile(r"(?:[^\W\d]|\$)(?:\w|\$)*")
+
+
+@lru_cache(maxsize=8)
+def _operator_index(operators: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Operators by first character, longest first (``**`` before ``*``)."""
+    index: dict[str, list[str]] = {}
+    for op in operators:
+        index.setdefault(op[0], []).append(op)
+    return {first: tuple(sorted(ops, key=len, reverse=True)) for first, ops in index.items()}
+
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\"": "\"", "'": "'", "\\": "\\"}
 
@@ -35,6 +50,7 @@ def _is_name_part(char: str) -> bool:
     return char.isalnum() or char == "_" or char == "$"
 
 
+@lru_cache(maxsize=64)
 def known_name_index(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
     """Names that are not plain words (``days in weekend``, ``Date-Time``), by first character,
     longest first, so the tokenizer can read each as one name."""
@@ -58,6 +74,7 @@ def tokenize(
     tokens: list[Token] = []
     i, size = 0, len(source)
     append = tokens.append
+    by_first = _operator_index(operators)
     while i < size:
         char = source[i]
         if known and char in known:
@@ -71,27 +88,15 @@ def tokenize(
         elif char.isdigit() or (
             char == "." and i + 1 < size and source[i + 1].isdigit() and not _ends_value(tokens)
         ):
-            start = i
-            while i < size and source[i].isdigit():
-                i += 1
-            if i + 1 < size and source[i] == "." and source[i + 1].isdigit():
-                i += 1
-                while i < size and source[i].isdigit():
-                    i += 1
-            if i < size and source[i] in "eE":
-                j = i + 1
-                if j < size and source[j] in "+-":
-                    j += 1
-                if j < size and source[j].isdigit():
-                    i = j
-                    while i < size and source[i].isdigit():
-                        i += 1
-            append(Token("number", source[start:i], start))
+            match = _NUMBER.match(source, i)
+            assert match is not None
+            append(Token("number", match.group(), i))
+            i = match.end()
         elif _is_name_start(char):
-            start = i
-            while i < size and _is_name_part(source[i]):
-                i += 1
-            append(Token("name", source[start:i], start))
+            match = _NAME.match(source, i)
+            assert match is not None
+            append(Token("name", match.group(), i))
+            i = match.end()
         elif char in quotes:
             start = i
             text, i = _read_string(source, i)
@@ -111,7 +116,7 @@ def tokenize(
                 raise ExpressionError("unterminated comment", source, i)
             i = end + 2
         else:
-            for op in operators:
+            for op in by_first.get(char, ()):
                 if source.startswith(op, i):
                     append(Token("op", op, i))
                     i += len(op)

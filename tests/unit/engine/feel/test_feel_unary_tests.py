@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from conveyor.engine.errors import ExpressionError
@@ -95,3 +97,23 @@ def test_empty_entry_is_refused():
 
 def test_entries_report_the_variables_they_read():
     assert compile_unary_tests("> limit, [low..high]").names == {"limit", "low", "high"}
+
+
+@pytest.mark.parametrize("value", [3, 3.0, 3.5, Decimal("3"), 5, 1])
+def test_constant_ranges_and_comparisons_accept_every_number_type(value):
+    assert matches("[1..5]", value)
+    assert matches("< 10", value)
+    assert not matches("> 10", value)
+
+
+@pytest.mark.parametrize("value", ["3", None, True, [3]])
+def test_constant_entries_do_not_match_other_types(value):
+    assert not matches("[1..5]", value)
+    assert not matches("< 10", value)
+    assert not matches("3", value)
+
+
+def test_negative_constants_in_entries():
+    assert matches("[-5..-1]", -3)
+    assert matches("< -1", -2)
+    assert matches("-2", -2)
