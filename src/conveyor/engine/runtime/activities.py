@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 
 def start(core: Core, token: Token, info: NodeInfo) -> None:
-    node = info.node
     kind = info.kind
+    if info.plain:
+        tasks.EXECUTE[kind](core, token, info)
+        return
+    node = info.node
     if info.looped and not token.inner:
         loops.start(core, token, info)
         return
@@ -53,8 +56,11 @@ def write_result(core: Core, token: Token, node: Node, data: Mapping[str, Any] |
 
 def complete(core: Core, token: Token, info: NodeInfo) -> None:
     """The activity's work is done: outputs, loop bookkeeping, compensation record, leave."""
-    node = info.node
     local = token.local
+    if info.plain and local is None and not token.inner and not token.comp:
+        flow.leave(core, token, info)
+        return
+    node = info.node
     is_body = info.looped and not token.inner
     if local is not None and node.outputs and not is_body and info.kind is not NodeKind.CALL_ACTIVITY:
         core.map_into(node.outputs, local, token.scope, local=False)

@@ -46,6 +46,9 @@ class NodeInfo:
     compensable: bool = False
     #: the activity has a loop or multi-instance marker
     looped: bool = False
+    #: an activity with nothing around its work: no loop, mappings, boundary events,
+    #: compensation or async flags (most tasks), so entering and leaving take the short path
+    plain: bool = False
 
 
 class CompiledProcess:
@@ -85,6 +88,18 @@ class CompiledProcess:
                 compensable=bool(getattr(node, "compensation_handler", None))
                 or any(b.trigger is Trigger.COMPENSATE for b in boundaries),
                 looped=getattr(node, "loop", None) is not None,
+            )
+            info = self.info[node_id]
+            info.plain = (
+                info.is_activity
+                and not info.looped
+                and not info.boundaries
+                and not info.compensable
+                and not node.inputs
+                and not node.outputs
+                and not node.async_after
+                and node.kind not in (NodeKind.SUB_PROCESS, NodeKind.CALL_ACTIVITY)
+                and not getattr(node, "is_for_compensation", False)
             )
         self.starts: dict[str, str | None] = {
             scope_id: _none_start(body, self.nodes, set(incoming)) for scope_id, body in self.bodies.items()

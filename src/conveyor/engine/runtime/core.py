@@ -195,14 +195,24 @@ class Core:
         """Move ready tokens until every token waits (or the instance ended)."""
         ready = self.ready
         tokens = self.tokens
-        enter = HOOKS.enter
+        table = HOOKS.table
+        info_of = self.proc.info
+        history = self.history if self.record_history else None
         while True:
             while ready:
                 token = ready.popleft()
                 if token.id not in tokens:
                     continue
                 try:
-                    enter(self, token)
+                    # entering a node, inlined: this is the engine's innermost loop
+                    info = info_of[token.node]
+                    if history is not None:
+                        entered = (self.now, "node.entered", info.node.id, token.id, None)
+                        history.append(_new_tuple(HistoryEvent, entered))
+                    if info.node.async_before and not token.inner:
+                        self.add_job(token, "before")
+                    else:
+                        table[info.kind](self, token, info)
                 except Stuck as err:
                     HOOKS.park(self, token, str(err))
                 except Exception as err:  # a handler or expression failed: an incident, not a crash
@@ -301,6 +311,7 @@ class _Hooks:
     """The element modules' entry points, wired by ``nodes`` at import (they import this module)."""
 
     enter: Callable[[Core, Token], None] = _not_wired
+    table: dict[NodeKind, Callable[[Core, Token, Any], None]] = {}
     park: Callable[[Core, Token, str], None] = _not_wired
     fire_join: Callable[[Core, Token], None] = _not_wired
 

@@ -14,18 +14,23 @@ from typing import TYPE_CHECKING
 from conveyor.engine.bpmn.model import SequenceFlow
 from conveyor.engine.runtime import activities
 from conveyor.engine.runtime.core import Core, Stuck
-from conveyor.engine.runtime.effects import InstanceEnded
+from conveyor.engine.runtime.effects import HistoryEvent, InstanceEnded
 from conveyor.engine.runtime.records import Token
 
 if TYPE_CHECKING:
     from conveyor.engine.runtime.compiled import NodeInfo
 
 
+_new = tuple.__new__
+
+
 def leave(core: Core, token: Token, info: NodeInfo, flows: list[SequenceFlow] | None = None) -> None:
     """Record the node as completed and send the token along ``flows`` (default: all matching)."""
     straight = info.straight
     if straight is not None and flows is None:
-        core.hist("node.completed", info.node.id, token.id)
+        if core.record_history:
+            event = (core.now, "node.completed", info.node.id, token.id, None)
+            core.history.append(_new(HistoryEvent, event))
         token.node = straight.target
         token.flow = straight.id
         core.ready.append(token)

@@ -11,17 +11,21 @@ from typing import TYPE_CHECKING
 from conveyor.engine.bpmn.model import ACTIVITY_KINDS, Event, NodeKind, Trigger
 from conveyor.engine.runtime import activities, events, flow, gateways, throwing
 from conveyor.engine.runtime.core import HOOKS, Core, Stuck
+from conveyor.engine.runtime.effects import HistoryEvent
 from conveyor.engine.runtime.records import ON_TOKEN, Token
 
 if TYPE_CHECKING:
     from conveyor.engine.runtime.compiled import NodeInfo
 
 
+_new = tuple.__new__
+
+
 def enter(core: Core, token: Token, past_async: bool = False) -> None:
     info = core.proc.info[token.node]
     if not past_async:
         if core.record_history:
-            core.hist("node.entered", token.node, token.id)
+            core.history.append(_new(HistoryEvent, (core.now, "node.entered", token.node, token.id, None)))
         if info.node.async_before and not token.inner:
             core.add_job(token, "before")
             return
@@ -121,5 +125,6 @@ for _kind in ACTIVITY_KINDS:
     ENTER[_kind] = activities.start
 
 HOOKS.enter = enter
+HOOKS.table = ENTER
 HOOKS.park = park_incident
 HOOKS.fire_join = gateways.fire_inclusive_join

@@ -43,6 +43,10 @@ def pass_through(core: Core, token: Token, info: NodeInfo) -> None:
 def service(core: Core, token: Token, info: NodeInfo) -> None:
     """Service and send tasks (and business rule tasks bound to a handler)."""
     node = info.node
+    placeholder = type(node) is ServiceTask and not (node.message or node.expression or node.task_type)
+    if placeholder and not core.handlers.has_node_bindings:
+        _done(core, token, info)  # nothing to call
+        return
     assert isinstance(node, ServiceTask | BusinessRuleTask)
     if isinstance(node, ServiceTask):
         if node.message is not None:
