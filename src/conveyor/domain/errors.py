@@ -75,6 +75,11 @@ class InvalidPickConfirmation(InvalidInput):
     title = "Invalid pick confirmation"
 
 
+class InvalidQualityCheckDecision(InvalidInput):
+    code = "invalid_quality_check_decision"
+    title = "Invalid quality-check decision"
+
+
 class InvalidConfigDocument(InvalidInput):
     code = "invalid_config"
     title = "Invalid configuration document"
