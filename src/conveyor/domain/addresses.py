@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conveyor.domain.countries import COUNTRY_CODES
@@ -73,11 +73,8 @@ class Address:
         return cls(**values, coordinates=coordinates)
 
     def with_coordinates(self, coordinates: Coordinates) -> Address:
-        return Address(
-            name=self.name, line1=self.line1, line2=self.line2, city=self.city,
-            postal_code=self.postal_code, region=self.region, country=self.country,
-            coordinates=coordinates, phone=self.phone, email=self.email,
-        )  # fmt: skip
+        """The same address once geocoded."""
+        return replace(self, coordinates=coordinates)
 
     def as_mapping(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -45,3 +45,9 @@ def test_a_valid_address_round_trips_through_its_mapping():
          "coordinates": {"lat": 52.5, "lon": 13.4}}
     )
     assert Address.from_mapping(address.as_mapping()) == address
+
+
+def test_geocoding_adds_coordinates_and_keeps_the_rest():
+    address = Address("Ada", "Main St 1", "Berlin", "DE", postal_code="10115")
+    placed = address.with_coordinates(BERLIN)
+    assert placed.coordinates == BERLIN and placed.postal_code == "10115" and address.coordinates is None
