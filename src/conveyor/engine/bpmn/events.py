@@ -26,6 +26,7 @@ from conveyor.engine.bpmn.model import (
 from conveyor.engine.bpmn.timers import check_timer
 from conveyor.engine.bpmn.xml import (
     CAMUNDA_NS,
+    CONVEYOR_NS,
     ZEEBE_NS,
     Element,
     attr,
@@ -72,12 +73,18 @@ def read_roots(definitions: Element, ctx: ParseContext) -> None:
 
 
 def _message(el: Element, el_id: str, name: str | None, ctx: ParseContext) -> MessageDef:
+    """A message, with the expression whose value correlates it to an instance (if the model says).
+
+    ``zeebe:subscription correlationKey="=orderId"`` (Camunda 8) or ``conveyor:correlationKey``
+    on the message; Camunda 7 models correlate through the API instead."""
     key = None
     subscription = extension_element(el, ZEEBE_NS, "subscription")
-    if subscription is not None:
-        key_text = attr(subscription, "correlationKey")
-        if key_text is not None:
-            key = ctx.expression(key_text, subscription, "correlation key")
+    key_text = attr(el, "correlationKey", CONVEYOR_NS)
+    at = el
+    if key_text is None and subscription is not None:
+        key_text, at = attr(subscription, "correlationKey"), subscription
+    if key_text is not None:
+        key = ctx.expression(key_text, at, "correlation key")
     return MessageDef(el_id, name or el_id, key, line(el))
 
 

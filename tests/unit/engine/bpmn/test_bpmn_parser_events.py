@@ -280,3 +280,10 @@ def test_camunda_7_error_catch_names_the_variables_receiving_code_and_message() 
     assert isinstance(failed, BoundaryEvent)
     definition = failed.definitions[0]
     assert (definition.code_variable, definition.message_variable) == ("code", "why")
+
+
+def test_conveyor_correlation_key_on_a_message() -> None:
+    roots = '<bpmn:message id="Msg_paid" name="payment.received" conveyor:correlationKey="=orderId"/>'
+    defs = parse_bpmn(document(around('<bpmn:task id="task"/>'), roots=roots))
+    key = defs.messages["Msg_paid"].correlation_key
+    assert key is not None and key.evaluate({"orderId": "A-7"}) == "A-7"
