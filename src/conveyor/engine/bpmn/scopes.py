@@ -190,6 +190,15 @@ def _node(
     if kind in _EVENT_KINDS:
         return build_event(el, kind, common, scope_kind, ctx)
     if kind in GATEWAY_KINDS:
+        if kind is NodeKind.EVENT_BASED_GATEWAY and (
+            attr_bool(el, "instantiate", False) or attr(el, "eventGatewayType") == "Parallel"
+        ):
+            ctx.strict(
+                "unsupported_element",
+                "instantiating and parallel event-based gateways are not supported",
+                el,
+                hint="start the process with message or timer start events instead",
+            )
         return Gateway(**common, default=qname_local(attr(el, "default")))
     common.update(
         default=qname_local(attr(el, "default")),

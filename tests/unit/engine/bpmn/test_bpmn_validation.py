@@ -176,3 +176,8 @@ def test_activity_whose_outgoing_flows_all_have_conditions_and_no_default_warns(
         "<bpmn:conditionExpression>=ok</bpmn:conditionExpression></bpmn:sequenceFlow>",
     )
     assert warnings(body) == [("no_default_flow", "task")]
+
+
+def test_instantiating_event_based_gateway_is_refused() -> None:
+    body = around('<bpmn:eventBasedGateway id="task" instantiate="true"/>')
+    assert ("unsupported_element", "task") in errors(body)
