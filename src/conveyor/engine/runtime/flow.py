@@ -125,14 +125,18 @@ def complete_scope(core: Core, scope_id: int) -> None:
     activities.complete(core, owner, core.proc.info[owner.node])
 
 
-def finish_instance(core: Core, state: str) -> None:
-    """End the instance: drop what is left, tell the caller (and the parent instance)."""
+def finish_instance(core: Core, state: str, why: str | None = None) -> None:
+    """End the instance: drop what is left, tell the caller (and the parent instance).
+
+    ``state`` is ``completed`` (the last token ended, or a terminate end event: a normal
+    end), ``terminated`` (a BPMN error escaped this called instance) or ``cancelled``.
+    """
     for token in list(core.tokens.values()):
         core.cancel_token(token)
     core.waits.clear()
     core.ready.clear()
     core.status = state
-    core.hist(f"instance.{state}", core.proc.id, 0)
+    core.hist(f"instance.{state}", core.proc.id, 0, why)
     root = core.scopes.get(core.root)
     variables = dict(root.vars) if root is not None else {}
     parent_id, parent_wait = core.parent if core.parent else (None, None)

@@ -134,7 +134,8 @@ class Instance:
 
     @property
     def state(self) -> str:
-        """``active``, ``failed`` (an incident is open), ``completed``, ``terminated`` or ``cancelled``."""
+        """``active``, ``failed`` (an incident is open), ``completed`` (also after a terminate end
+        event), ``terminated`` (a BPMN error escaped this called instance) or ``cancelled``."""
         status = self._core.status
         if status == ACTIVE and any(w.kind == "incident" for w in self._core.waits.values()):
             return "failed"

@@ -127,7 +127,7 @@ def terminate(core: Core, token: Token) -> None:
     scope = core.scopes[scope_id]
     core.tokens.pop(token.id, None)
     if scope.owner is None:
-        flow.finish_instance(core, "terminated")
+        flow.finish_instance(core, "completed", "terminate end event " + token.node)
         return
     core.cancel_scope(scope_id, keep=True)
     flow.complete_scope(core, scope_id)

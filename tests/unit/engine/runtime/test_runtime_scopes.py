@@ -204,5 +204,6 @@ def test_a_terminate_end_event_at_the_top_ends_the_whole_instance(run):
         '<endEvent id="stop"><terminateEventDefinition/></endEvent>'
         + flows("start -> fork", "fork -> slow", "fork -> stop"))
     rt = run(body).start()
-    assert rt.state == "terminated"
+    assert rt.state == "completed"
     assert rt.waiting == []
+    assert rt.cancelled == ["slow"]
