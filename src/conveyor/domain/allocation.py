@@ -22,7 +22,10 @@ The rule, stated once (docs/domain.md repeats it):
      everything; otherwise units are taken from the listed warehouses in list
      order. Only listed warehouses are used; an empty list means all
      warehouses in order of priority, then code.
-4. Inside the chosen set, ``nearest_first`` takes each SKU from the nearest
+4. A channel without partial shipments passes ``single_shipment_only``: one
+   warehouse with every ordered unit (chosen as above), or nothing allocated
+   and the whole order backordered.
+5. Inside the chosen set, ``nearest_first`` takes each SKU from the nearest
    warehouse first, then the next nearest; ``fewest_shipments`` sends a SKU
    whole to the nearest warehouse that holds all of it, and only splits it
    (nearest first) when none does.
@@ -155,8 +158,14 @@ def allocate(
     destination: Coordinates | None = None,
     strategy: AllocationStrategy = AllocationStrategy.NEAREST_FIRST,
     priority_list: Sequence[str] = (),
+    single_shipment_only: bool = False,
 ) -> AllocationPlan:
-    """The plan for ``lines`` (see the module's rule). Writes nothing; reserving is the caller's job."""
+    """The plan for ``lines`` (see the module's rule). Writes nothing; reserving is the caller's job.
+
+    ``single_shipment_only`` is for channels that do not allow partial shipments: one
+    warehouse holding every ordered unit ships alone (chosen as the strategy would),
+    otherwise nothing is allocated and the whole order is backordered until one can.
+    """
     demand = _demand(lines)
     pool = _pool(candidates, demand, destination)
     if strategy is AllocationStrategy.PRIORITY_LIST:
@@ -167,6 +176,9 @@ def allocate(
         if sum(c.available_of(sku) for c in pool) < ordered
     )
     missing = {s.sku: s.missing for s in shortfalls}
+    if single_shipment_only and (missing or not any(c.holds(demand) for c in pool)):
+        everything = tuple(BackorderedLine(sku, units) for sku, units in demand.items())
+        return AllocationPlan(strategy, (), everything, shortfalls)
     need = {sku: ordered - missing.get(sku, 0) for sku, ordered in demand.items()}
     holding = [c for c in pool if any(c.available_of(sku) > 0 for sku, units in need.items() if units)]
     if strategy is AllocationStrategy.PRIORITY_LIST:

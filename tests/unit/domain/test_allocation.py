@@ -122,6 +122,16 @@ def test_full_stock_passes_the_shortfall_check():
     require_full_allocation(allocate([line("A", 1)], [wh("BER", BERLIN, A=1)]))
 
 
+def test_without_partial_shipments_one_warehouse_ships_everything_or_the_order_waits():
+    warehouses = [wh("BER", BERLIN, A=5), wh("HAM", HAMBURG, B=5), wh("MUC", MUNICH, A=5, B=1)]
+    whole = allocate([line("A", 2), line("B", 1)], warehouses, destination=POTSDAM, single_shipment_only=True)
+    assert shipped(whole) == {"MUC": {"A": 2, "B": 1}}
+    waits = allocate([line("A", 2), line("B", 2)], warehouses, destination=POTSDAM, single_shipment_only=True)
+    assert waits.shipments == ()
+    assert [(b.sku, b.quantity) for b in waits.backordered] == [("A", 2), ("B", 2)]
+    assert waits.shortfalls == ()
+
+
 def test_lines_with_the_same_sku_are_added_up():
     plan = allocate([line("A", 2), line("A", 3)], [wh("BER", BERLIN, A=4), wh("HAM", HAMBURG, A=9)])
     assert shipped(plan) == {"HAM": {"A": 5}}
@@ -222,6 +232,12 @@ def test_allocation_never_takes_more_than_a_warehouse_has(scenario):
 @given(scenarios())
 def test_every_ordered_unit_is_allocated_or_backordered_exactly_once(scenario):
     lines, warehouses, destination, strategy, priority_list = scenario
+    whole = allocate(lines, warehouses, destination=destination, strategy=strategy,
+                     priority_list=priority_list, single_shipment_only=True)
+    assert len(whole.shipments) <= 1
+    for sku in {ln.sku for ln in lines}:
+        ordered = sum(ln.quantity for ln in lines if ln.sku == sku)
+        assert whole.allocated(sku) + sum(b.quantity for b in whole.backordered if b.sku == sku) == ordered
     plan = allocate(
         lines, warehouses, destination=destination, strategy=strategy, priority_list=priority_list
     )
