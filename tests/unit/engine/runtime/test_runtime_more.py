@@ -1,0 +1,159 @@
+"""Further element semantics: standard loops, timer cycles, nested error propagation,
+boundary events on multi-instance bodies, mapped user tasks, cancel, signal and message starts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from runtime_models import document, flows
+
+from conftest import T0, library_of
+from conveyor.engine.api import Engine
+from conveyor.engine.runtime import CallCancelled, Handlers, InstanceEnded
+
+
+def test_a_standard_loop_repeats_its_activity_while_the_condition_holds(run):
+    body = document(
+        '<startEvent id="start"/><scriptTask id="count" scriptFormat="feel" camunda:resultVariable="n">'
+        "<standardLoopCharacteristics><loopCondition>n &lt; 3</loopCondition></standardLoopCharacteristics>"
+        "<script>n + 1</script></scriptTask><endEvent id=\"end\"/>" + flows("start -> count -> end"))
+    rt = run(body).start({"n": 0})
+    assert rt.state == "completed", rt.incidents
+    assert rt.variables["n"] == 3
+
+
+def test_a_non_interrupting_timer_cycle_boundary_fires_on_every_repetition(run):
+    body = document(
+        '<startEvent id="start"/><userTask id="approve"/>'
+        '<boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false"><timerEventDefinition>'
+        "<timeCycle>R2/PT1H</timeCycle></timerEventDefinition></boundaryEvent>"
+        '<task id="nudge"/><endEvent id="end"/><endEvent id="nudged"/>'
+        + flows("start -> approve -> end", "remind -> nudge -> nudged"))
+    rt = run(body).start()
+    first = rt.wait_at("remind").due
+    assert first == T0 + timedelta(hours=1)
+    rt.fire("remind")
+    assert rt.wait_at("remind").due == first + timedelta(hours=1)
+    rt.fire("remind")
+    assert rt.path.count("nudge") == 2
+    assert rt.waiting == [("approve", "userTask")]
+
+
+def test_an_error_crosses_two_sub_process_levels_to_the_outer_boundary(run):
+    body = document(
+        '<startEvent id="start"/><subProcess id="outer"><startEvent id="o_s"/>'
+        '<subProcess id="inner"><startEvent id="i_s"/>'
+        '<endEvent id="boom"><errorEventDefinition errorRef="e"/>'
+        "</endEvent>" + flows("i_s -> boom") + '</subProcess><endEvent id="o_e"/>'
+        + flows("o_s -> inner -> o_e") + "</subProcess>"
+        '<boundaryEvent id="caught" attachedToRef="outer"><errorEventDefinition errorRef="e"/>'
+        "</boundaryEvent>"
+        '<endEvent id="end"/><endEvent id="handled"/>' + flows("start -> outer -> end", "caught -> handled"),
+        roots='<error id="e" errorCode="BOOM"/>')
+    rt = run(body).start()
+    assert rt.state == "completed"
+    assert rt.path[-2:] == ["caught", "handled"]
+    assert "outer" not in rt.path and "inner" not in rt.path
+
+
+def test_an_uncaught_error_end_event_is_an_incident_at_the_end_event(run):
+    body = document('<startEvent id="start"/><endEvent id="boom"><errorEventDefinition errorRef="e"/>'
+                    "</endEvent>" + flows("start -> boom"), roots='<error id="e" errorCode="BOOM"/>')
+    rt = run(body).start()
+    [(node, error)] = rt.incidents
+    assert node == "boom" and "'BOOM'" in error
+
+
+def test_an_interrupting_timer_on_a_multi_instance_body_cancels_every_iteration(run):
+    body = document(
+        '<startEvent id="start"/><userTask id="each"><multiInstanceLoopCharacteristics><extensionElements>'
+        '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/></extensionElements>'
+        "</multiInstanceLoopCharacteristics></userTask>"
+        '<boundaryEvent id="late" attachedToRef="each"><timerEventDefinition>'
+        "<timeDuration>PT1H</timeDuration>"
+        '</timerEventDefinition></boundaryEvent><endEvent id="end"/><endEvent id="timeout"/>'
+        + flows("start -> each -> end", "late -> timeout"))
+    rt = run(body).start({"items": [1, 2, 3]})
+    assert [k for _, k in rt.waiting].count("userTask") == 3
+    rt.fire("late")
+    assert rt.state == "completed"
+    assert rt.cancelled.count("each") == 4  # three iterations and the body
+    assert rt.path[-2:] == ["late", "timeout"]
+
+
+def test_a_user_task_with_mappings_gets_inputs_and_only_its_outputs_leave(run):
+    task = ('<userTask id="t"><extensionElements><zeebe:ioMapping>'
+            '<zeebe:input source="=total * 2" target="shown"/>'
+            '<zeebe:output source="=decision" target="approved"/></zeebe:ioMapping>'
+            "</extensionElements></userTask>")
+    body = document('<startEvent id="start"/>' + task + '<endEvent id="end"/>' + flows("start -> t -> end"))
+    rt = run(body).start({"total": 4})
+    rt.complete("t", {"decision": True, "note": "local only"})
+    assert rt.variables == {"total": 4, "approved": True}
+
+
+def test_cancelling_an_instance_removes_every_wait_and_reports_the_end(run):
+    body = document('<startEvent id="start"/><userTask id="t"/><endEvent id="end"/>'
+                    + flows("start -> t -> end"))
+    rt = run(body).start()
+    rt.do(lambda i: i.cancel(now=rt.now))
+    assert rt.state == "cancelled"
+    assert rt.waiting == []
+    assert rt.cancelled == ["t"]
+    assert [e.state for e in rt.effects_of(InstanceEnded)] == ["cancelled"]
+
+
+def test_a_cancelled_call_activity_reports_its_child_for_cancelling(run):
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="other"/>'
+                    '<endEvent id="end"/>'
+                    + flows("start -> call -> end"))
+    rt = run(body).start()
+    rt.do(lambda i: i.cancel(now=rt.now))
+    [cancelled] = rt.effects_of(CallCancelled)
+    assert cancelled.child_id == "i1/" + str(rt.effects[0].wait_id)
+
+
+def test_the_engine_starts_processes_by_signal_and_by_message():
+    by_signal = document('<startEvent id="s"><signalEventDefinition signalRef="sig"/></startEvent>'
+                         '<endEvent id="e"/>' + flows("s -> e"), roots='<signal id="sig" name="restock"/>',
+                         process_id="on_signal")
+    by_message = document('<startEvent id="s"><messageEventDefinition messageRef="m"/></startEvent>'
+                          '<endEvent id="e"/>' + flows("s -> e"),
+                          roots='<message id="m" name="order.created"/>',
+                          process_id="on_message")
+    engine = Engine(library_of(by_signal, by_message))
+    assert engine.broadcast_signal("restock", {"sku": "A"}, now=T0) == 1
+    assert engine.deliver_message("order.created", None, {"id": 1}, now=T0) is True
+    assert engine.deliver_message("nobody.listens", None, None, now=T0) is False
+    assert sorted((i.process_id, i.state) for i in engine.instances.values()) == [
+        ("on_message", "completed"), ("on_signal", "completed")]
+
+
+def test_the_engine_fires_due_timers_only_when_they_are_due():
+    body = document('<startEvent id="start"/><intermediateCatchEvent id="wait"><timerEventDefinition>'
+                    "<timeDuration>PT10M</timeDuration></timerEventDefinition></intermediateCatchEvent>"
+                    '<endEvent id="end"/>' + flows("start -> wait -> end"))
+    engine = Engine(library_of(body))
+    instance = engine.start("p", now=T0)
+    assert engine.fire_due_timers(T0 + timedelta(minutes=5)) == 0
+    assert engine.next_timer() == T0 + timedelta(minutes=10)
+    assert engine.fire_due_timers(T0 + timedelta(minutes=10)) == 1
+    assert instance.state == "completed"
+
+
+def test_a_retried_handler_sees_fewer_retries_left(run):
+    seen = []
+
+    def flaky(ctx):
+        seen.append(ctx.retries_left)
+        raise RuntimeError("down")
+
+    handlers = Handlers()
+    handlers.register("work", flaky)
+    body = document('<startEvent id="start"/><serviceTask id="t"><extensionElements>'
+                    '<zeebe:taskDefinition type="work" retries="3"/></extensionElements></serviceTask>'
+                    '<endEvent id="end"/>' + flows("start -> t -> end"))
+    rt = run(body, handlers=handlers).start()
+    rt.retry("t")
+    assert seen == [3, 2]
+    assert rt.i.incidents[0].attempts == 2
