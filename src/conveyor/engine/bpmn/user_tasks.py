@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conveyor.engine.bpmn.camunda_forms import EMBEDDED_PREFIX, FormSchemaError, form_fields_from_schema
 from conveyor.engine.bpmn.context import ParseContext
 from conveyor.engine.bpmn.model import Const, Evaluable, FormField
 from conveyor.engine.bpmn.xml import (
@@ -63,8 +64,30 @@ def user_task_fields(el: Element, ctx: ParseContext) -> dict[str, Any]:
         "follow_up_date": ctx.value(follow_text, follow_at, "follow-up date"),
         "priority": _priority(priority_text, priority_at, ctx),
         "form_key": form_key,
-        "form_fields": form_fields(el, ctx),
+        "form_fields": form_fields(el, ctx) or _embedded_form(el, form_key, ctx),
     }
+
+
+def _embedded_form(el: Element, form_key: str | None, ctx: ParseContext) -> tuple[FormField, ...]:
+    """Camunda 8: ``formKey="camunda-forms:bpmn:<id>"`` names a ``zeebe:userTaskForm`` in the file."""
+    if form_key is None or not form_key.startswith(EMBEDDED_PREFIX):
+        return ()
+    form_id = form_key[len(EMBEDDED_PREFIX) :]
+    for form in el.getroottree().getroot().iter(f"{{{ZEEBE_NS}}}userTaskForm"):
+        if form.get("id") != form_id:
+            continue
+        try:
+            return form_fields_from_schema(form.text or "")
+        except FormSchemaError as err:
+            ctx.strict("bad_form", f"form {form_id!r}: {err}", el, hint="re-create the form in the modeler")
+            return ()
+    ctx.strict(
+        "unknown_form",
+        f"the form key {form_key!r} names no zeebe:userTaskForm in this file",
+        el,
+        hint="link the user task to a form again in the modeler",
+    )
+    return ()
 
 
 def _priority(text: str | None, at: Element, ctx: ParseContext) -> Evaluable | None:
