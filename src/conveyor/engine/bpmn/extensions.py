@@ -82,6 +82,12 @@ def binding(el: Element, ctx: ParseContext) -> Binding:
             key = attr(header, "key")
             if key is not None:
                 found.headers[key] = header.get("value", "")
+    # Camunda 7 hands an external task's extension properties to its worker, as headers are in 8
+    for properties in extension_elements(el, CAMUNDA_NS, "properties"):
+        for prop in children_in(properties, CAMUNDA_NS, "property"):
+            name = attr(prop, "name")
+            if name is not None:
+                found.headers.setdefault(name, prop.get("value", ""))
     return found
 
 

@@ -393,3 +393,13 @@ def test_activiti_namespace_is_read_like_camunda_7() -> None:
     task = parse_bpmn(xml).processes["p"].node("task")
     assert isinstance(task, ServiceTask)
     assert task.task_type == "archiveService"
+
+
+def test_camunda_7_extension_properties_are_handed_over_as_headers() -> None:
+    task = task_of(
+        """<bpmn:serviceTask id="task" camunda:type="external" camunda:topic="label"><bpmn:extensionElements>
+             <camunda:properties><camunda:property name="carrier" value="ups"/></camunda:properties>
+           </bpmn:extensionElements></bpmn:serviceTask>"""
+    )
+    assert isinstance(task, ServiceTask)
+    assert dict(task.headers) == {"carrier": "ups"}
