@@ -39,8 +39,11 @@ class JuelParser:
     def __init__(self, source: str) -> None:
         self.source = source
         stripped = source.strip()
-        start = source.index(stripped[0]) + 2
-        self.tokens = tokenize(" " * start + stripped[2:-1], JUEL_OPERATORS, quotes="\"'")
+        body = source
+        if stripped.startswith(("${", "#{")) and stripped.endswith("}"):
+            start = source.index(stripped[0]) + 2  # keep positions: blank out the delimiters
+            body = " " * start + stripped[2:-1]
+        self.tokens = tokenize(body, JUEL_OPERATORS, quotes="\"'")
         self.index = 0
         self.depth = 0
 

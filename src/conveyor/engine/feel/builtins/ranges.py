@@ -40,7 +40,7 @@ def _safe(function: Callable[..., bool]) -> Callable[..., bool | None]:
             return None
         try:
             return function(*args)
-        except _Mismatch:
+        except (_Mismatch, AttributeError):  # AttributeError: a point where a range is required
             return None
 
     run.__doc__ = function.__doc__

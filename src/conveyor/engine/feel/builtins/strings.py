@@ -117,5 +117,7 @@ def split(text: Any, delimiter: Any) -> list[str] | None:
 def string_join(items: Any, delimiter: Any = None, prefix: Any = None, suffix: Any = None) -> str | None:
     if not isinstance(items, list) or not all(item is None or isinstance(item, str) for item in items):
         return None
+    if not all(part is None or isinstance(part, str) for part in (delimiter, prefix, suffix)):
+        return None
     joined = (delimiter or "").join(item for item in items if item is not None)
     return (prefix or "") + joined + (suffix or "")
