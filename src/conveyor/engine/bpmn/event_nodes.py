@@ -127,7 +127,7 @@ def _check_triggers(
             continue
         hint = _HINTS.get(trigger) or f"{where} can be: {', '.join(sorted(t.value for t in allowed))}"
         ctx.strict(
-            "unsupported_event",
+            "unsupported_element",
             f"a {trigger.value} event is not supported as {where}",
             el,
             hint=hint,

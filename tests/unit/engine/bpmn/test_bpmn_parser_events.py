@@ -229,13 +229,13 @@ def test_reference_to_an_undefined_message_is_an_error_with_a_suggestion() -> No
             '<bpmn:intermediateCatchEvent id="task"><bpmn:conditionalEventDefinition>'
             "<bpmn:condition>=x &gt; 1</bpmn:condition></bpmn:conditionalEventDefinition>"
             "</bpmn:intermediateCatchEvent>",
-            "unsupported_event",
+            "unsupported_element",
         ),
         (
             '<bpmn:intermediateThrowEvent id="task"><bpmn:timerEventDefinition>'
             "<bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>"
             "</bpmn:intermediateThrowEvent>",
-            "unsupported_event",
+            "unsupported_element",
         ),
     ],
 )
