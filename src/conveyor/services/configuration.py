@@ -1,0 +1,150 @@
+"""The configuration document: apply (or dry-run), diff and export, in one transaction.
+
+``apply_configuration`` validates the whole document first with the domain's
+parser (every problem with its path: ``products[3].attributes.size: 'XXXL'
+is not one of [...]``), checks product attributes against their category's
+JSON Schema and category schemas against JSON Schema itself, and only then
+writes, all in one unit of work: on any error nothing is applied. A dry run
+does the same reading and comparing and writes nothing.
+
+Sections the document leaves out stay untouched. A section it contains is
+the complete list: what is missing is removed, meaning deactivated for
+products, warehouses, channels and carriers (stock, orders and the ledger
+still refer to them) and deleted for categories, which must then be unused.
+``export_configuration`` writes the stored configuration in the same shape,
+so export followed by apply changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from conveyor.adapters.repositories.configuration import SqlConfiguration
+from conveyor.domain.config_document import (
+    ConfigDocument,
+    ExistingConfiguration,
+    parse_config_document,
+)
+from conveyor.domain.config_export import document_to_mapping
+from conveyor.domain.errors import InvalidConfigDocument
+from conveyor.domain.problems import FieldProblem, raise_problems
+from conveyor.services.attribute_schemas import attribute_problems, schema_problems
+from conveyor.services.config_changes import SECTIONS, ConfigChanges, compare
+from conveyor.services.unit_of_work import SqlUnitOfWork
+
+
+def stored_document(config: SqlConfiguration) -> ConfigDocument:
+    """Everything configured, as one document (inactive entries included)."""
+    return ConfigDocument(
+        categories=tuple(config.categories()),
+        products=tuple(config.products()),
+        warehouses=tuple(config.warehouses()),
+        channels=tuple(config.channels()),
+        carriers=tuple(config.carriers()),
+    )
+
+
+def _active_codes(document: ConfigDocument) -> dict[str, set[str]]:
+    return {
+        "categories": {c.code for c in document.categories},
+        "products": {p.sku for p in document.products if p.active},
+        "warehouses": {w.code for w in document.warehouses if w.active},
+        "channels": {c.code for c in document.channels if c.active},
+        "carriers": {c.code for c in document.carriers if c.active},
+    }
+
+
+def read_document(data: Any, current: ConfigDocument) -> tuple[ConfigDocument, list[str]]:
+    """The validated document and the sections it contains; ``InvalidConfigDocument`` on any problem."""
+    present = [name for name in SECTIONS if isinstance(data, Mapping) and name in data]
+    existing = ExistingConfiguration(
+        categories={} if "categories" in present else _schemas(current),
+        warehouses=() if "warehouses" in present else [w.code for w in current.warehouses],
+    )
+    problems: list[FieldProblem] = []
+    raw_categories = data.get("categories") if isinstance(data, Mapping) else None
+    if isinstance(raw_categories, list):
+        for index, raw in enumerate(raw_categories):
+            schema = raw.get("attribute_schema") if isinstance(raw, Mapping) else None
+            if isinstance(schema, Mapping):
+                for path, message in schema_problems(schema):
+                    problems.append(FieldProblem(("categories", index, "attribute_schema", *path), message))
+    try:
+        document = parse_config_document(data, existing=existing, attribute_validator=attribute_problems)
+    except InvalidConfigDocument as err:
+        problems += [FieldProblem(tuple(e["loc"]), e["msg"], e.get("type", "invalid")) for e in err.errors]
+    if problems:
+        raise_problems(InvalidConfigDocument, f"The configuration has {len(problems)} problem(s)", problems)
+    return document, present
+
+
+def _schemas(document: ConfigDocument) -> dict[str, Mapping[str, Any]]:
+    return {c.code: c.attribute_schema for c in document.categories}
+
+
+def _check_removed_categories(
+    changes: ConfigChanges, wanted: ConfigDocument, current: ConfigDocument
+) -> None:
+    """A category can only go when no product, kept or deactivated, still belongs to it."""
+    section = changes.sections.get("categories")
+    removed = set(section.removed) if section else set()
+    kept_products = {p.sku: p for p in current.products} | {p.sku: p for p in wanted.products}
+    problems = []
+    for code in sorted(removed):
+        users = sorted(sku for sku, product in kept_products.items() if product.category == code)
+        if users:
+            listed = ", ".join(users[:5]) + (" ..." if len(users) > 5 else "")
+            message = (f"category {code!r} is missing but products still belong to it ({listed}); "
+                       "keep it in the document or move those products")  # fmt: skip
+            problems.append(FieldProblem(("categories",), message))
+    if problems:
+        raise_problems(InvalidConfigDocument, "The configuration cannot be applied", problems)
+
+
+def _write(config: SqlConfiguration, changes: ConfigChanges, wanted: ConfigDocument, at: datetime) -> None:
+    savers = {
+        "categories": ("code", config.save_category), "products": ("sku", config.save_product),
+        "warehouses": ("code", config.save_warehouse), "channels": ("code", config.save_channel),
+        "carriers": ("code", config.save_carrier),
+    }  # fmt: skip
+    for section, section_changes in changes.sections.items():
+        key, save = savers[section]
+        touched = set(section_changes.added) | set(section_changes.changed)
+        for item in getattr(wanted, section):
+            if getattr(item, key) in touched:
+                save(item, at)  # type: ignore[operator]
+    for section in ("products", "warehouses", "channels", "carriers"):
+        if section in changes.sections:
+            for code in changes.sections[section].removed:
+                config.deactivate(section, code, at)
+    if "categories" in changes.sections:
+        for code in changes.sections["categories"].removed:
+            config.delete_category(code)
+
+
+def apply_configuration(uow: SqlUnitOfWork, data: Any, *, dry_run: bool = False) -> ConfigChanges:
+    """Apply a parsed YAML/JSON document (or only report what would change when ``dry_run``)."""
+    with uow:
+        config = SqlConfiguration(uow.session)
+        current = stored_document(config)
+        wanted, present = read_document(data, current)
+        changes = compare(current, wanted, present, _active_codes(current))
+        _check_removed_categories(changes, wanted, current)
+        if dry_run or changes.is_empty:
+            return changes
+        _write(config, changes, wanted, datetime.now(UTC))
+        uow.commit()
+    return ConfigChanges(changes.sections, applied=True)
+
+
+def diff_configuration(uow: SqlUnitOfWork, data: Any) -> ConfigChanges:
+    """What applying ``data`` would change (the same as a dry run)."""
+    return apply_configuration(uow, data, dry_run=True)
+
+
+def export_configuration(uow: SqlUnitOfWork) -> dict[str, Any]:
+    """The stored configuration as a document ``apply_configuration`` reads back unchanged."""
+    with uow:
+        return document_to_mapping(stored_document(SqlConfiguration(uow.session)))
