@@ -139,20 +139,21 @@ def _script(el: Element, common: dict[str, Any], ctx: ParseContext) -> ScriptTas
         return ScriptTask(**common, script_format=fmt, result_variable=result)
     if dialect in ("feel", "juel"):
         # Camunda 8 writes FEEL with a leading '=', which "auto" strips
-        dialect = "auto" if dialect == "feel" else dialect
-        script = ctx.expression(body, el, f"{fmt} script", dialect=dialect)
-        return ScriptTask(**common, script_format=fmt, script=script, result_variable=result)
-    try:
-        script = _compile_script(body, dialect)
-    except ExpressionError as err:
-        ctx.strict(
-            "unsupported_script",
-            f"the script cannot run: {err.message}",
-            el,
-            hint="only single expressions run (FEEL, or a simple Python comparison); "
-            "Python statements are never executed -- rewrite it in FEEL with a result variable",
-        )
-        return ScriptTask(**common, script_format=fmt, result_variable=result)
+        script = ctx.expression(body, el, f"{fmt} script", dialect="auto" if dialect == "feel" else dialect)
+        if script is None:
+            return ScriptTask(**common, script_format=fmt, result_variable=result)
+    else:
+        try:
+            script = _compile_script(body, dialect)
+        except ExpressionError as err:
+            ctx.strict(
+                "unsupported_script",
+                f"the script cannot run: {err.message}",
+                el,
+                hint="only single expressions run (FEEL, or a simple Python comparison); "
+                "Python statements are never executed -- rewrite it in FEEL with a result variable",
+            )
+            return ScriptTask(**common, script_format=fmt, result_variable=result)
     if result is None:
         ctx.run_warning(
             "script_result_unused",

@@ -11,8 +11,16 @@ from typing import Any
 
 from conveyor.engine.bpmn import expressions
 from conveyor.engine.bpmn.model import ErrorDef, EscalationDef, Evaluable, MessageDef, SignalDef
-from conveyor.engine.bpmn.xml import Element, attr, line
+from conveyor.engine.bpmn.xml import Element, attr, is_bpmn, line, local
 from conveyor.engine.errors import ExpressionError, Problem
+
+
+def _owner(at: Element) -> Element:
+    """The BPMN element a problem belongs to: an extension element's problem is its task's."""
+    owner: Element | None = at
+    while owner is not None and (not is_bpmn(owner) or local(owner) == "extensionElements"):
+        owner = owner.getparent()
+    return owner if owner is not None else at
 
 
 @dataclass
@@ -43,8 +51,9 @@ class ParseContext:
         hint: str | None = None,
     ) -> None:
         if at is not None:
-            element_id = element_id or attr(at, "id")
-            name = name or attr(at, "name")
+            owner = _owner(at)
+            element_id = element_id or attr(owner, "id")
+            name = name or attr(owner, "name")
             at_line = at_line or line(at)
         self.problems.append(
             Problem(
