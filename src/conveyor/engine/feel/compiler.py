@@ -15,6 +15,7 @@ from typing import Any
 
 from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
+from conveyor.engine.feel.nodes import walk
 from conveyor.engine.feel import operators as ops
 from conveyor.engine.feel.builtins import BUILTINS, Builtin
 from conveyor.engine.feel.limits import MAX_NESTING, Run, check_size
@@ -242,11 +243,14 @@ class Compiler:
         self.bound.append(frozenset({"partial"}))
         body = self.compile(node.body)
         del self.bound[-pushed - 1 :]
+        uses_partial = any(isinstance(part, n.Name) and part.name == "partial" for part in walk(node.body))
 
         def loop(v: Mapping[str, Any], r: Run) -> list[Any]:
             results: list[Any] = []
             for scope in _combinations(iterations, 0, v, r):
-                scope.local["partial"] = results  # the results so far, as FEEL's `partial`
+                if uses_partial:  # FEEL's `partial`: a copy of the results so far (copying costs steps)
+                    r.tick(len(results))
+                    scope.local["partial"] = results[:]
                 results.append(body(scope, r))
             return check_size(results)  # type: ignore[no-any-return]
 

@@ -7,7 +7,8 @@ offset in the source, for error messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -184,3 +185,21 @@ class TestList(Node):
     """``a, b, c``: matches when any of them does."""
 
     tests: tuple[Node, ...]
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for field in fields(current):
+            _push_nodes(getattr(current, field.name), stack)
+
+
+def _push_nodes(value: Any, stack: list[Node]) -> None:
+    if isinstance(value, Node):
+        stack.append(value)
+    elif isinstance(value, tuple):
+        for item in value:
+            _push_nodes(item, stack)
