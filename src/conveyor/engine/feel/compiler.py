@@ -15,10 +15,10 @@ from typing import Any
 
 from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
-from conveyor.engine.feel.nodes import walk
 from conveyor.engine.feel import operators as ops
 from conveyor.engine.feel.builtins import BUILTINS, Builtin
 from conveyor.engine.feel.limits import MAX_NESTING, Run, check_size
+from conveyor.engine.feel.nodes import walk
 from conveyor.engine.feel.parser import TYPE_NAMES
 from conveyor.engine.feel.properties import member
 from conveyor.engine.feel.scope import Scope
