@@ -76,7 +76,15 @@ class _Rewritten:
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(getattr(self.compiled, "names", frozenset()))
+        return names_of(self.compiled)
+
+
+def names_of(*expressions: Evaluable) -> frozenset[str]:
+    """The variable names a set of expressions reads (constants read none)."""
+    found: set[str] = set()
+    for expression in expressions:
+        found.update(getattr(expression, "names", ()))
+    return frozenset(found)
 
 
 def _single_embedded(text: str) -> bool:
@@ -131,6 +139,10 @@ class VariableRef:
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         return variables.get(self.name)
 
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset({self.name})
+
 
 def _as_text(value: Any) -> str:
     if value is None:
@@ -171,6 +183,10 @@ class Template:
             part if isinstance(part, str) else _as_text(part.evaluate(variables)) for part in self.parts
         )
 
+    @property
+    def names(self) -> frozenset[str]:
+        return names_of(*(p for p in self.parts if not isinstance(p, str)))
+
 
 @dataclass(frozen=True, slots=True)
 class ListValue:
@@ -182,6 +198,10 @@ class ListValue:
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         return [item.evaluate(variables) for item in self.items]
 
+    @property
+    def names(self) -> frozenset[str]:
+        return names_of(*self.items)
+
 
 @dataclass(frozen=True, slots=True)
 class MapValue:
@@ -192,6 +212,10 @@ class MapValue:
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         return {key: value.evaluate(variables) for key, value in self.entries}
+
+    @property
+    def names(self) -> frozenset[str]:
+        return names_of(*(value for _key, value in self.entries))
 
 
 _STATEMENT = re.compile(

@@ -6,6 +6,7 @@ import pytest
 from bpmn_samples import around, document
 
 from conveyor.engine.bpmn import check_bpmn, parse_bpmn
+from conveyor.engine.bpmn.expressions import compile_value, names_of
 from conveyor.engine.bpmn.model import (
     BusinessRuleTask,
     CallActivity,
@@ -403,3 +404,8 @@ def test_camunda_7_extension_properties_are_handed_over_as_headers() -> None:
     )
     assert isinstance(task, ServiceTask)
     assert dict(task.headers) == {"carrier": "ups"}
+
+
+def test_composite_values_know_the_variables_they_read() -> None:
+    template = compile_value("Order ${orderId} for ${customer.name}")
+    assert names_of(template) >= {"orderId", "customer"}
