@@ -91,6 +91,9 @@ def test_miwg_reference_model_imports_and_matches_the_file(shared_dir: Path, nam
             assert flow.id in process.node(flow.target).incoming
         if process_el.get("isExecutable") == "true":
             assert process.executable
+    assert len(defs.participants) == expected_inventory["participant"]
+    assert len(defs.message_flows) == expected_inventory["messageFlow"]
+    assert set(defs.messages) == {el.get("id") for el in root.iter(f"{{{BPMN}}}message")}
     assert defs.has_diagram
 
 
