@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from conveyor.adapters.repositories.configuration import SqlConfiguration
 from conveyor.domain.config_document import (
@@ -33,6 +36,28 @@ from conveyor.domain.problems import FieldProblem, raise_problems
 from conveyor.services.attribute_schemas import attribute_problems, schema_problems
 from conveyor.services.config_changes import SECTIONS, ConfigChanges, compare
 from conveyor.services.unit_of_work import SqlUnitOfWork
+
+DEFAULT_CONFIG_FILE = "default-config.yaml"
+
+
+def default_configuration() -> Any:
+    """The bundled default configuration (``processes/default-config.yaml``) as plain data."""
+    text = resources.files("conveyor.processes").joinpath(DEFAULT_CONFIG_FILE).read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def load_document(text: str, source: str = "the document") -> Any:
+    """YAML (or JSON, which is YAML) text as plain data; a syntax error names the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise InvalidConfigDocument(
+            f"{source} is not valid YAML{where}: {problem}",
+            errors=[{"loc": [], "path": "", "msg": f"not valid YAML{where}: {problem}", "type": "yaml"}],
+        ) from err
 
 
 def stored_document(config: SqlConfiguration) -> ConfigDocument:
