@@ -109,7 +109,7 @@ _LISTENERS = ("executionListener", "taskListener")
 
 
 def warn_ignored_extensions(el: Element, ctx: ParseContext) -> None:
-    """Camunda 7 listeners cannot run here: say so rather than skip them silently."""
+    """Camunda 7 and 8 listeners cannot run here: say so rather than skip them silently."""
     for name in _LISTENERS:
         for listener in extension_elements(el, CAMUNDA_NS, name):
             ctx.run_warning(
@@ -118,6 +118,15 @@ def warn_ignored_extensions(el: Element, ctx: ParseContext) -> None:
                 "listeners run Java classes or scripts, which Conveyor never executes",
                 el,
                 at_line=line(listener),
+                hint="move the listener's work into a service task bound to a handler",
+            )
+    for name in ("executionListeners", "taskListeners"):
+        for block in extension_elements(el, ZEEBE_NS, name):
+            ctx.run_warning(
+                "ignored_listener",
+                f"zeebe:{name} are ignored: Conveyor has no listener jobs",
+                el,
+                at_line=line(block),
                 hint="move the listener's work into a service task bound to a handler",
             )
 
