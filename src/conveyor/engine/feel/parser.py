@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, NoReturn
 
 from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel.limits import MAX_NESTING
-from conveyor.engine.feel.temporal import parse_date, parse_date_and_time, parse_duration, parse_time
+from conveyor.engine.feel.parser_forms import STOP_WORDS, FormsParser
 from conveyor.engine.feel.tokens import FEEL_OPERATORS, Token, known_name_index, tokenize
 
-#: Words that end a name and are operators or keywords between expressions.
-STOP_WORDS = frozenset({"and", "or", "in", "between", "then", "else", "return", "satisfies"})
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 #: Binding powers: higher binds tighter.
 OR, AND, COMPARE, ADD, MULTIPLY, POWER, NEGATE, POSTFIX = 10, 20, 30, 40, 50, 60, 65, 80
@@ -42,52 +39,14 @@ def _by_first_word(names: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
     return {key: sorted(value, key=len, reverse=True) for key, value in starts.items()}
 
 
-class FeelParser:
+class FeelParser(FormsParser):
     def __init__(self, source: str, multi_word_names: frozenset[str] = frozenset(),
                  known_names: frozenset[str] = frozenset()) -> None:
-        self.source = source
-        self.tokens = tokenize(source, FEEL_OPERATORS, known=known_name_index(known_names))
-        self.index = 0
+        super().__init__(source, tokenize(source, FEEL_OPERATORS, known=known_name_index(known_names)))
         self.depth = 0
         self.input_uses = 0  # how many times `?` was read (unary tests)
         self.range_end_depth = -1  # a `[` at this depth closes a range (`]1..5[`), it is not a filter
         self.multi_word = _by_first_word(multi_word_names)
-
-    # --- helpers ------------------------------------------------------------------------------
-
-    def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
-    def at(self, text: str, ahead: int = 0) -> bool:
-        token = self.peek(ahead)
-        return token.text == text and token.kind in ("op", "name")
-
-    def accept(self, text: str) -> bool:
-        if self.at(text):
-            self.index += 1
-            return True
-        return False
-
-    def expect(self, text: str, why: str = "") -> Token:
-        if not self.at(text):
-            self.fail(f"expected {text!r}{why} but found {self.describe(self.peek())}", self.peek())
-        return self.advance()
-
-    def fail(self, message: str, token: Token) -> NoReturn:
-        raise ExpressionError(message, self.source, token.pos)
-
-    @staticmethod
-    def describe(token: Token) -> str:
-        return "the end of the expression" if token.kind == "end" else repr(token.text)
-
-    def expect_end(self) -> None:
-        if self.peek().kind != "end":
-            self.fail(f"unexpected {self.describe(self.peek())}", self.peek())
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -328,118 +287,3 @@ class FeelParser:
             return " ".join(words)
         return None
 
-    def parenthesis(self, token: Token) -> n.Node:
-        inner = self.expression(0)
-        if self.accept(".."):
-            return self.range_end(token, inner, start_included=False)
-        self.expect(")", " to close '('")
-        return inner
-
-    def bracket(self, token: Token) -> n.Node:
-        if token.text == "[" and self.accept("]"):
-            return n.ListNode(token.pos, ())
-        first = self.expression(0)
-        if self.accept(".."):
-            return self.range_end(token, first, start_included=token.text == "[")
-        if token.text == "]":
-            self.fail("expected '..' in a range starting with ']'", self.peek())
-        items = [first]
-        while self.accept(","):
-            items.append(self.expression(0))
-        self.expect("]", " to close the list")
-        return n.ListNode(token.pos, tuple(items))
-
-    def range_end(self, token: Token, start: n.Node, *, start_included: bool) -> n.Node:
-        outer, self.range_end_depth = self.range_end_depth, self.depth + 1
-        end = self.expression(0)
-        self.range_end_depth = outer
-        close = self.advance()
-        if close.kind != "op" or close.text not in ("]", ")", "["):
-            self.fail(f"expected ']', ')' or '[' to close the range but found {self.describe(close)}", close)
-        return n.RangeNode(token.pos, start, end, start_included, close.text == "]")
-
-    def context(self, token: Token) -> n.Node:
-        entries: list[tuple[str, n.Node]] = []
-        if self.accept("}"):
-            return n.ContextNode(token.pos, ())
-        while True:
-            key_token = self.advance()
-            if key_token.kind == "string" or key_token.kind == "qname":
-                key = key_token.text
-            elif key_token.kind == "name":
-                words = [key_token.text]
-                while self.peek().kind == "name":
-                    words.append(self.advance().text)
-                key = " ".join(words)
-            else:
-                self.fail(f"expected a context key but found {self.describe(key_token)}", key_token)
-            self.expect(":", " after a context key")
-            entries.append((key, self.expression(0)))
-            if self.accept("}"):
-                return n.ContextNode(token.pos, tuple(entries))
-            self.expect(",", " between context entries")
-
-    def temporal_literal(self, token: Token) -> n.Node:
-        text_token = self.advance()
-        if text_token.kind != "string":
-            self.fail("expected a string after '@'", text_token)
-        text = text_token.text
-        value: Any
-        if text.lstrip("-").startswith("P"):
-            value = parse_duration(text)
-        elif "T" in text:
-            value = parse_date_and_time(text)
-        elif ":" in text:
-            value = parse_time(text)
-        else:
-            value = parse_date(text)
-        if value is None:
-            self.fail(f"not a date, time or duration: {text!r}", text_token)
-        return n.Literal(token.pos, value)
-
-    def if_then_else(self, token: Token) -> n.Node:
-        condition = self.expression(0)
-        self.expect("then", " after the 'if' condition")
-        then = self.expression(0)
-        self.expect("else", " ('if' needs both 'then' and 'else')")
-        return n.If(token.pos, condition, then, self.expression(0))
-
-    def iterations(self) -> tuple[n.Iteration, ...]:
-        found: list[n.Iteration] = []
-        while True:
-            name_token = self.advance()
-            if name_token.kind not in ("name", "qname") or name_token.text in STOP_WORDS:
-                self.fail(f"expected a variable name but found {self.describe(name_token)}", name_token)
-            name = name_token.text if name_token.kind == "qname" else self.rest_of_name(name_token)
-            self.expect("in")
-            collection = self.expression(0)
-            upto = self.expression(0) if self.accept("..") else None
-            found.append(n.Iteration(name_token.pos, name, collection, upto))
-            if not self.accept(","):
-                return tuple(found)
-
-    def for_loop(self, token: Token) -> n.Node:
-        iterations = self.iterations()
-        self.expect("return", " in 'for ... in ... return ...'")
-        return n.For(token.pos, iterations, self.expression(0))
-
-    def quantified(self, token: Token) -> n.Node:
-        iterations = self.iterations()
-        self.expect("satisfies", f" in '{token.text} ... in ... satisfies ...'")
-        return n.Quantified(token.pos, token.text == "every", iterations, self.expression(0))
-
-    def function_definition(self, token: Token) -> n.Node:
-        self.expect("(")
-        params: list[str] = []
-        if not self.accept(")"):
-            while True:
-                param = self.advance()
-                if param.kind not in ("name", "qname"):
-                    self.fail(f"expected a parameter name but found {self.describe(param)}", param)
-                params.append(param.text if param.kind == "qname" else self.rest_of_name(param))
-                if self.accept(":"):
-                    self.type_name()
-                if self.accept(")"):
-                    break
-                self.expect(",", " between parameters")
-        return n.FunctionDef(token.pos, tuple(params), self.expression(0))
