@@ -111,10 +111,10 @@ class ParseContext:
             return None
 
     def _bad_expression(self, err: ExpressionError, text: str, at: Element, what: str) -> None:
-        where = f" at position {err.position}" if err.position is not None else ""
+        detail = err.message if err.source is not None else f"{err.message} in {text!r}"
         self.strict(
             "bad_expression",
-            f"the {what} {text!r} cannot be read{where}: {err.message}",
+            f"the {what} cannot be read: {detail}",
             at,
             hint="conditions and mappings are FEEL (Camunda 8 '=expr' or plain) "
             "or Camunda 7 '${...}' comparisons and boolean logic",

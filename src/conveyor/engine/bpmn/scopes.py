@@ -64,11 +64,9 @@ DESCRIPTIVE = frozenset(
 )  # fmt: skip
 #: Known BPMN flow elements we refuse in executable processes, with a hint each.
 UNSUPPORTED = {
-    "complexGateway": "complexGateway is not supported; use an inclusive gateway",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported; use an embedded sub-process "
-    "with a parallel gateway or an event-based gateway",
-    "transaction": "transactions are not supported; use a sub-process with an error boundary "
-    "event and compensation",
+    "complexGateway": "use an inclusive gateway (its join waits for the paths that can still arrive)",
+    "adHocSubProcess": "use an embedded sub-process with a parallel or an event-based gateway",
+    "transaction": "use a sub-process with an error boundary event and compensation",
     "callChoreography": "choreographies are descriptive and cannot run",
     "choreographyTask": "choreographies are descriptive and cannot run",
     "subChoreography": "choreographies are descriptive and cannot run",

@@ -141,7 +141,7 @@ def test_problems_carry_file_line_name_and_hint() -> None:
     assert problem.code == "unsupported_element"
     assert (problem.element_id, problem.element_name, problem.file) == ("task", "Odd gateway", "odd.bpmn")
     assert problem.line == 7
-    assert problem.hint == "complexGateway is not supported; use an inclusive gateway"
+    assert problem.hint is not None and problem.hint.startswith("use an inclusive gateway")
     assert "odd.bpmn:7" in str(caught.value)
 
 
