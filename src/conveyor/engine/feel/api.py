@@ -76,7 +76,7 @@ class FeelExpression:
 class UnaryTests:
     """Compiled DMN input entry: ``matches(input, variables)`` is True when the rule applies."""
 
-    __slots__ = ("_known", "_test", "names", "source")
+    __slots__ = ("_known", "_test", "names", "source", "warnings")
 
     def __init__(self, source: str, test: Callable[[Any, Mapping[str, Any], Run], bool | None],
                  names: frozenset[str]) -> None:
@@ -84,6 +84,8 @@ class UnaryTests:
         self.names = names
         self._test = test
         self._known: frozenset[str] = frozenset()
+        #: Doubts a model validator can show (as for ``FeelExpression.warnings``).
+        self.warnings: tuple[str, ...] = ()
 
     def matches(self, input_value: Any, variables: Mapping[str, Any]) -> bool:
         try:
@@ -129,7 +131,7 @@ def detect_dialect(text: str) -> tuple[str, str]:
     return "feel", text
 
 
-def _parse(text: str, dialect: str, known: frozenset[str]) -> tuple[str, n.Node]:
+def _parse(text: str, dialect: str, known: frozenset[str]) -> tuple[str, n.Node, list[str]]:
     if dialect not in DIALECTS:
         raise ExpressionError(f"unknown expression dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
     if dialect == "auto":
@@ -137,25 +139,26 @@ def _parse(text: str, dialect: str, known: frozenset[str]) -> tuple[str, n.Node]
     if dialect == "juel":
         from conveyor.engine.feel.juel import parse_juel
 
-        return dialect, parse_juel(text)
+        return dialect, parse_juel(text), []
     if dialect == "python":
         from conveyor.engine.feel.python_conditions import parse_python
 
-        return dialect, parse_python(text)
-    return dialect, FeelParser(text, _MULTI_WORD, known).parse_expression()
+        return dialect, parse_python(text), []
+    parser = FeelParser(text, _MULTI_WORD, known)
+    return dialect, parser.parse_expression(), parser.warnings
 
 
 @lru_cache(maxsize=4096)
 def _compile(text: str, dialect: str, known: frozenset[str]) -> FeelExpression:
     _check_length(text)
     try:
-        used, tree = _parse(text, dialect, known)
+        used, tree, warnings = _parse(text, dialect, known)
         compiler = Compiler(text)
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
     expression = FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps,
-                                tuple(compiler.warnings))
+                                tuple(warnings + compiler.warnings))
     expression._known = known
     return expression
 
@@ -184,12 +187,14 @@ def compile_unary_tests(text: str, *, known_names: Iterable[str] = ()) -> UnaryT
 def _compile_tests(text: str, known: frozenset[str]) -> UnaryTests:
     _check_length(text)
     try:
-        tree = FeelParser(text, _MULTI_WORD, known).parse_unary_tests()
+        parser = FeelParser(text, _MULTI_WORD, known)
+        tree = parser.parse_unary_tests()
         compiler = Compiler(text)
         test = compile_test(compiler, tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("unary tests nest too deeply", text) from err
     tests = UnaryTests(text, test, frozenset(compiler.names))
+    tests.warnings = tuple(parser.warnings + compiler.warnings)
     tests._known = known
     return tests
 

@@ -44,6 +44,7 @@ class FeelParser(FormsParser):
                  known_names: frozenset[str] = frozenset()) -> None:
         super().__init__(source, tokenize(source, FEEL_OPERATORS, known=known_name_index(known_names)))
         self.depth = 0
+        self.warnings: list[str] = []
         self.input_uses = 0  # how many times `?` was read (unary tests)
         self.range_end_depth = -1  # a `[` at this depth closes a range (`]1..5[`), it is not a filter
         self.multi_word = _by_first_word(multi_word_names)

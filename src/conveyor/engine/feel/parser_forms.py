@@ -21,6 +21,7 @@ STOP_WORDS = frozenset({"and", "or", "in", "between", "then", "else", "return", 
 class FormsParser(TokenCursor):
     range_end_depth: int
     depth: int
+    warnings: list[str]
 
     def expression(self, power: int) -> n.Node:
         raise NotImplementedError
@@ -96,8 +97,10 @@ class FormsParser(TokenCursor):
             value = parse_time(text)
         else:
             value = parse_date(text)
-        if value is None:
-            self.fail(f"not a date, time or duration: {text!r}", text_token)
+        if value is None:  # FEEL: null; the author hears of it through the warnings
+            self.warnings.append(
+                f"@{text!r} is not a date, time or duration (it is null) at position {token.pos}"
+            )
         return n.Literal(token.pos, value)
 
     def if_then_else(self, token: Token) -> n.Node:
