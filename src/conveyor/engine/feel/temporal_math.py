@@ -33,6 +33,8 @@ def add(a: Any, b: Any) -> Any:
             if isinstance(a, dt.timedelta):
                 return a + b
             if isinstance(a, dt.datetime):
+                if a.tzinfo is not None:  # elapsed time, across daylight-saving changes
+                    return (a.astimezone(dt.UTC) + b).astimezone(a.tzinfo)
                 return a + b
             if isinstance(a, dt.date):
                 return (_midnight(a) + b).date()

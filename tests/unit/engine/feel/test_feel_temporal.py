@@ -114,3 +114,9 @@ def test_time_from_parts_with_an_offset():
     value = evaluate('time(10, 30, 15.5, duration("PT1H"))')
     assert value == dt.time(10, 30, 15, 500000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert evaluate("time(10, 30, 0).hour") == Decimal(10)
+
+
+def test_adding_hours_across_a_daylight_saving_change_counts_elapsed_time():
+    value = evaluate('@"2024-03-31T01:30:00@Europe/Paris" + duration("PT1H")')
+    assert value.astimezone(dt.UTC) == dt.datetime(2024, 3, 31, 1, 30, tzinfo=dt.UTC)
+    assert value.hour == 3
