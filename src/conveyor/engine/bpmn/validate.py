@@ -94,6 +94,14 @@ def _check_flow(flow: SequenceFlow, scope: ScopeSpec, process: ProcessSpec, ctx:
                 hint="sequence flows connect elements of the same (sub-)process; use events to cross",
                 **_at(flow),
             )
+    source = scope.nodes.get(flow.source)
+    if flow.condition is not None and isinstance(source, Event):
+        ctx.run_warning(
+            "condition_ignored",
+            f"a condition on a flow out of a {source.kind.value} is ignored",
+            hint="put an exclusive gateway after the event to choose the path",
+            **_at(flow),
+        )
 
 
 def _check_node(node: Node, scope: ScopeSpec, ctx: ParseContext) -> None:

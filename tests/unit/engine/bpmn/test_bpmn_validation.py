@@ -181,3 +181,12 @@ def test_activity_whose_outgoing_flows_all_have_conditions_and_no_default_warns(
 def test_instantiating_event_based_gateway_is_refused() -> None:
     body = around('<bpmn:eventBasedGateway id="task" instantiate="true"/>')
     assert ("unsupported_element", "task") in errors(body)
+
+
+def test_condition_on_a_flow_out_of_an_event_warns_that_it_is_ignored() -> None:
+    body = around('<bpmn:task id="task"/>').replace(
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task"/>',
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task">'
+        "<bpmn:conditionExpression>=x</bpmn:conditionExpression></bpmn:sequenceFlow>",
+    )
+    assert warnings(body) == [("condition_ignored", "f1")]
