@@ -1,14 +1,23 @@
 """Shared fixtures: databases (SQLite and PostgreSQL), the runtime, the API client, tokens.
 
-Every test that takes ``database_url`` (directly or through ``runtime``,
-``migrated_runtime``, ``client``...) runs twice: on a fresh SQLite file and on a
-fresh PostgreSQL schema. The PostgreSQL runs need ``CONVEYOR_TEST_POSTGRES_URL``
+Every test that takes a database fixture runs twice, once per ``database_kind``:
+SQLite and PostgreSQL. The PostgreSQL runs need ``CONVEYOR_TEST_POSTGRES_URL``
 (``.ci/run`` sets it); without it they are skipped with a message saying so.
+
+- ``database_url`` / ``settings`` / ``runtime``: an *empty* database (a new SQLite
+  file, a new PostgreSQL schema), for tests of migrations and ``conveyor init``.
+- ``migrated_database_url`` / ``migrated_runtime`` / ``app`` / ``client``: a
+  database at head with no rows. Migrating for every test is slow, so SQLite
+  copies a file migrated once per session, and PostgreSQL reuses one migrated
+  schema per session whose rows are deleted (and id sequences restarted) before
+  each test, and which is brought back to head if a test moved it. Migrations therefore must
+  not insert rows; seed data belongs in ``bootstrap.initialize``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +28,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from conveyor.adapters.db import schema
+from conveyor.adapters.db.engine import build_engine
+from conveyor.adapters.db.tables import metadata
 from conveyor.bootstrap import Runtime, build_runtime
 from conveyor.config import Settings
 from conveyor.domain.auth import Role
@@ -102,18 +113,95 @@ def _postgres_schema_url(admin: Engine) -> Iterator[str]:
         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
     ]
 )
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Which database this variant of the test runs on: ``sqlite`` or ``postgresql``."""
+    kind: str = request.param
+    if kind == "postgresql":
+        request.getfixturevalue("postgres_admin_engine")  # skips without the variable
+    return kind
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
+    if database_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'conveyor-test.db'}"
         return
-    admin = request.getfixturevalue("postgres_admin_engine")
-    yield from _postgres_schema_url(admin)
+    yield from _postgres_schema_url(request.getfixturevalue("postgres_admin_engine"))
+
+
+def _migrate(url: str) -> None:
+    engine = build_engine(url)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated_schema_url(postgres_admin_engine: Engine) -> Iterator[str]:
+    for url in _postgres_schema_url(postgres_admin_engine):
+        _migrate(url)
+        yield url
+
+
+def _empty_postgres_schema(url: str) -> None:
+    """Delete every row (children first) and restart the id sequences.
+
+    DELETE on a handful of small tables is much cheaper than TRUNCATE, which
+    rewrites every table and index file.
+    """
+    engine = create_engine(url)
+    try:
+        if not schema.is_up_to_date(engine):
+            schema.upgrade(engine)
+        with engine.begin() as connection:
+            # A connection a previous test left inside a transaction would block forever.
+            connection.execute(text("SET LOCAL lock_timeout = '15s'"))
+            present = set(
+                connection.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                ).scalars()
+            )
+            for table in reversed(metadata.sorted_tables):
+                if table.name in present:
+                    connection.execute(table.delete())
+            sequences = connection.execute(
+                text("SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            for sequence in list(sequences):
+                connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def migrated_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database migrated to head, with no rows."""
+    if database_kind == "sqlite":
+        path = tmp_path / "conveyor-migrated.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_migrated_schema_url")
+    _empty_postgres_schema(url)
+    return url
+
+
+def _test_settings(url: str) -> Settings:
+    return Settings(database_url=url, log_format="json", log_level="INFO")
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_format="json", log_level="INFO")
+    """Settings for the empty database of ``database_url``."""
+    return _test_settings(database_url)
 
 
 @pytest.fixture
@@ -125,10 +213,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def migrated_runtime(runtime: Runtime) -> Runtime:
-    """The runtime on a database migrated to head."""
-    schema.upgrade(runtime.engine)
-    return runtime
+def migrated_runtime(migrated_database_url: str) -> Iterator[Runtime]:
+    """The runtime on a database migrated to head (its URL: ``migrated_runtime.settings.database_url``)."""
+    built = build_runtime(_test_settings(migrated_database_url))
+    yield built
+    built.close()
 
 
 @pytest.fixture

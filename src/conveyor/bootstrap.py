@@ -10,6 +10,7 @@ configuration) add their steps there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +55,32 @@ def build_runtime(settings: Settings | None = None, *, configure_logs: bool = Tr
     return Runtime(settings=settings, engine=engine, session_factory=build_session_factory(engine))
 
 
+def _unreachable(runtime: Runtime, err: SQLAlchemyError) -> DatabaseNotReady:
+    url = runtime.engine.url
+    reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+    hint = " (does its directory exist?)" if url.get_backend_name() == "sqlite" else ""
+    return DatabaseNotReady(
+        f"Cannot open the database {url.render_as_string(hide_password=True)}{hint}: {reason}; "
+        "check CONVEYOR_DATABASE_URL",
+        database="unreachable",
+    )
+
+
+def require_database(runtime: Runtime) -> None:
+    """Raise ``DatabaseNotReady`` naming the URL when the database does not answer."""
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as err:
+        raise _unreachable(runtime, err) from err
+
+
+def _create_sqlite_directory(runtime: Runtime) -> None:
+    url = runtime.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
 @dataclass(frozen=True)
 class Readiness:
     database: str
@@ -63,15 +90,11 @@ class Readiness:
 
 def check_readiness(runtime: Runtime) -> Readiness:
     """Whether the database answers and is migrated to head; raises ``DatabaseNotReady`` if not."""
+    require_database(runtime)
     try:
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
         revision = schema.current_revision(runtime.engine)
     except SQLAlchemyError as err:
-        raise DatabaseNotReady(
-            f"The database does not answer ({type(err).__name__}); check CONVEYOR_DATABASE_URL",
-            database="unreachable",
-        ) from err
+        raise _unreachable(runtime, err) from err
     head = schema.head_revision()
     if revision != head:
         raise DatabaseNotReady(
@@ -97,10 +120,13 @@ class InitReport:
 def initialize(runtime: Runtime) -> InitReport:
     """Make the database ready to serve; safe to run again.
 
+    0. create the directory of a SQLite file if it is missing;
     1. migrate the schema to head;
     2. issue a first admin token when no active admin token exists.
     Later issues add: deploy the bundled processes, load the default configuration.
     """
+    _create_sqlite_directory(runtime)
+    require_database(runtime)
     before = schema.current_revision(runtime.engine)
     schema.upgrade(runtime.engine)
     after = schema.head_revision()

@@ -15,6 +15,7 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
+from conveyor.adapters.db import schema
 from conveyor.entrypoints.cli import app as cli_app
 
 CONVEYOR = Path(sys.executable).with_name("conveyor")
@@ -61,8 +62,12 @@ def test_init_again_migrates_nothing_and_prints_no_token(database_url: str) -> N
     assert "An admin token already exists" in again.stderr
 
 
-def test_a_token_from_the_command_line_is_accepted_by_the_api(database_url: str, client: TestClient) -> None:
-    result = run(database_url, "token", "create", "--role", "warehouse", "--name", "packing station 3")
+def test_a_token_from_the_command_line_is_accepted_by_the_api(
+    migrated_database_url: str, client: TestClient
+) -> None:
+    result = run(
+        migrated_database_url, "token", "create", "--role", "warehouse", "--name", "packing station 3"
+    )
     assert result.exit_code == 0, result.stderr
     secret = result.stdout.strip()
     assert result.stdout == secret + "\n"
@@ -71,9 +76,9 @@ def test_a_token_from_the_command_line_is_accepted_by_the_api(database_url: str,
     assert me.json()["name"] == "packing station 3"
 
 
-def test_an_unknown_role_exits_2_listing_the_roles_without_a_traceback(database_url: str) -> None:
-    run(database_url, "init")
-    result = run(database_url, "token", "create", "--role", "boss", "--name", "x")
+def test_an_unknown_role_exits_2_listing_the_roles_without_a_traceback(migrated_database_url: str) -> None:
+    run(migrated_database_url, "init")
+    result = run(migrated_database_url, "token", "create", "--role", "boss", "--name", "x")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "Unknown role 'boss'" in result.stderr
@@ -87,33 +92,34 @@ def test_token_create_without_a_role_is_a_usage_error() -> None:
     assert "--role" in result.stderr
 
 
-def test_token_list_shows_names_and_roles_but_never_secrets(database_url: str) -> None:
-    admin_secret = run(database_url, "init").stdout.strip()
-    run(database_url, "token", "create", "--role", "finance", "--name", "refund desk")
-    table = run(database_url, "token", "list")
+def test_token_list_shows_names_and_roles_but_never_secrets(migrated_database_url: str) -> None:
+    admin_secret = run(migrated_database_url, "init").stdout.strip()
+    run(migrated_database_url, "token", "create", "--role", "finance", "--name", "refund desk")
+    table = run(migrated_database_url, "token", "list")
     assert table.exit_code == 0
     assert "refund desk" in table.stdout and "finance" in table.stdout
     assert admin_secret not in table.stdout
-    rows = json.loads(run(database_url, "token", "list", "--json").stdout)
+    rows = json.loads(run(migrated_database_url, "token", "list", "--json").stdout)
     assert [(row["name"], row["role"]) for row in rows] == [("admin", "admin"), ("refund desk", "finance")]
 
 
 def test_a_revoked_token_disappears_from_the_list_and_the_api_refuses_it(
-    database_url: str, client: TestClient
+    migrated_database_url: str, client: TestClient
 ) -> None:
-    secret = run(database_url, "token", "create", "--role", "support", "--name", "temp").stdout.strip()
+    created = run(migrated_database_url, "token", "create", "--role", "support", "--name", "temp")
+    secret = created.stdout.strip()
     token_id = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["token_id"]
-    result = run(database_url, "token", "revoke", str(token_id))
+    result = run(migrated_database_url, "token", "revoke", str(token_id))
     assert result.exit_code == 0
     assert "Revoked token" in result.stderr
-    assert json.loads(run(database_url, "token", "list", "--json").stdout) == []
-    assert len(json.loads(run(database_url, "token", "list", "--json", "--all").stdout)) == 1
+    assert json.loads(run(migrated_database_url, "token", "list", "--json").stdout) == []
+    assert len(json.loads(run(migrated_database_url, "token", "list", "--json", "--all").stdout)) == 1
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
 
-def test_revoking_an_unknown_token_exits_3_not_found(database_url: str) -> None:
-    run(database_url, "init")
-    result = run(database_url, "token", "revoke", "999")
+def test_revoking_an_unknown_token_exits_3_not_found(migrated_database_url: str) -> None:
+    run(migrated_database_url, "init")
+    result = run(migrated_database_url, "token", "revoke", "999")
     assert result.exit_code == 3
     assert "No API token with id 999" in result.stderr
 
@@ -122,7 +128,7 @@ def test_db_commands_report_upgrade_and_downgrade_the_schema(database_url: str) 
     assert run(database_url, "db", "current").stdout.strip() == "none"
     assert run(database_url, "db", "upgrade").exit_code == 0
     current = run(database_url, "db", "current")
-    assert current.stdout.strip() == "0001"
+    assert current.stdout.strip() == schema.head_revision()
     assert "up to date" in current.stderr
     assert run(database_url, "db", "downgrade", "base").exit_code == 0
     assert run(database_url, "db", "current").stdout.strip() == "none"
@@ -171,3 +177,18 @@ def test_serve_answers_healthz_and_docs_over_http(tmp_path: Path) -> None:
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+def test_a_database_that_does_not_answer_exits_69_naming_the_url(tmp_path: Path) -> None:
+    unreachable = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}"
+    result = run(unreachable, "token", "list")
+    assert result.exit_code == 69
+    assert "Cannot open the database" in result.stderr
+    assert "no-such-dir" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_init_creates_the_directory_of_a_new_sqlite_database(tmp_path: Path) -> None:
+    result = run(f"sqlite:///{tmp_path / 'var' / 'data' / 'conveyor.db'}", "init")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "var" / "data" / "conveyor.db").is_file()

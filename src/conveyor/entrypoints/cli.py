@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from conveyor import __version__
 from conveyor.adapters.db import schema
-from conveyor.bootstrap import Runtime, build_runtime, initialize
+from conveyor.bootstrap import Runtime, build_runtime, initialize, require_database
 from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
@@ -59,8 +59,16 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _runtime() -> Runtime:
-    return build_runtime(load_settings())
+def _runtime(*, check_database: bool = True) -> Runtime:
+    """The runtime from CONVEYOR_* settings; by default, fails early if the database does not answer."""
+    runtime = build_runtime(load_settings())
+    if check_database:
+        try:
+            require_database(runtime)
+        except DatabaseNotReady:
+            runtime.close()
+            raise
+    return runtime
 
 
 def _version(value: bool) -> None:
@@ -81,7 +89,7 @@ def _root(
 @app.command()
 def init() -> None:
     """Create or migrate the database and print a first admin token (only if none exists)."""
-    runtime = _runtime()
+    runtime = _runtime(check_database=False)  # init creates a missing SQLite directory first
     try:
         report = initialize(runtime)
     finally:
