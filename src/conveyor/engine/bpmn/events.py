@@ -150,7 +150,8 @@ def _definition(el: Element, trigger: Trigger, ctx: ParseContext) -> EventDefini
     if trigger is Trigger.TIMER:
         return _timer(el, el_id, ctx)
     if trigger is Trigger.LINK:
-        return EventDefinition(trigger, el_id, link_name=attr(el, "name"))
+        # modelers name the link on the definition; some only name the event itself
+        return EventDefinition(trigger, el_id, link_name=attr(el, "name") or attr(_owner(el), "name"))
     if trigger is Trigger.COMPENSATE:
         return EventDefinition(
             trigger,
