@@ -19,6 +19,7 @@ from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel.builtins import BUILTINS
 from conveyor.engine.feel.builtins.registry import Builtin
 from conveyor.engine.feel.limits import MAX_NESTING
+from conveyor.engine.feel.operators import equal
 from conveyor.engine.feel.tokens import PYTHON_OPERATORS, Token, tokenize
 
 _NOT_SUPPORTED = "Python scripts are not supported (only conditions such as x > 5 and y == 'a')"
@@ -38,7 +39,19 @@ def _length(value: Any) -> Decimal | None:
     return Decimal(len(value)) if isinstance(value, (str, list, dict, tuple)) else None
 
 
+def _contains(container: Any, item: Any) -> bool | None:
+    """Python's ``item in container``: a substring, a dict key, or a list item (FEEL equality)."""
+    if isinstance(container, str):
+        return item in container if isinstance(item, str) else None
+    if isinstance(container, dict):
+        return item in container if isinstance(item, str) else False
+    if isinstance(container, list):
+        return any(equal(element, item) is True for element in container)
+    return None
+
+
 TRUTHY = Builtin("bool", _truthy, (("value",),))
+CONTAINS = Builtin("in", _contains, (("container", "item"),))
 LENGTH = Builtin("len", _length, (("value",),))
 
 
@@ -121,7 +134,7 @@ class PythonConditionParser:
                 negated = self.at("not")
                 self.index += 2 if negated else 1
                 right = self.arithmetic(30)
-                test: n.Node = n.In(token.pos, left, n.ExpressionTest(right.pos, right, False))
+                test: n.Node = n.Call(token.pos, n.Literal(token.pos, CONTAINS), (right, left))
                 parts.append(n.Not(token.pos, test) if negated else test)
             elif self.at("is"):
                 self.advance()
@@ -233,9 +246,11 @@ class PythonConditionParser:
 
 def _as_bool(node: n.Node) -> n.Node:
     """Python truthiness for operands of and/or/not that are not already comparisons."""
-    if isinstance(node, (n.And, n.Or, n.Not, n.In)) or (
-        isinstance(node, n.Binary) and node.op in _COMPARE.values()
-    ):
+    if isinstance(node, (n.And, n.Or, n.Not)):
+        return node
+    if isinstance(node, n.Binary) and node.op in _COMPARE.values():
+        return node
+    if isinstance(node, n.Call) and isinstance(node.function, n.Literal) and node.function.value is CONTAINS:
         return node
     if isinstance(node, n.Literal) and isinstance(node.value, bool):
         return node

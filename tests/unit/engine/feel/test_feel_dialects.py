@@ -82,6 +82,12 @@ def test_python_membership_none_and_len():
     assert python("len(items) > 0", items=[1]) is True
 
 
+def test_python_in_reads_substrings_keys_and_items():
+    assert python("'VIP' in tags", tags="VIP,EU") is True
+    assert python("'sku' in line", line={"sku": "A"}) is True
+    assert python("'x' not in codes", codes=["a"]) is True
+
+
 def test_python_truthiness_in_not_and_or():
     assert python("not items", items=[]) is True
     assert python("items and ready", items=[1], ready=True) is True
