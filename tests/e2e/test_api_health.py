@@ -55,3 +55,20 @@ def test_the_interactive_docs_load_the_openapi_document(client: TestClient) -> N
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
     assert "/api/v1/openapi.json" in response.text
+
+
+def test_the_openapi_document_describes_errors_as_problem_documents(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    assert "Problem" in document["components"]["schemas"]
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    create_token = document["paths"]["/api/v1/tokens"]["post"]["responses"]
+    assert create_token["422"]["content"] == {"application/problem+json": problem}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/api/v1"):
+                for status in ("401", "403"):
+                    content = operation["responses"][status]["content"]
+                    assert content == {"application/problem+json": problem}, f"{method} {path} {status}"
+    readyz = document["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert readyz["content"] == {"application/problem+json": problem}

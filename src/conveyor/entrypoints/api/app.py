@@ -17,6 +17,7 @@ from conveyor import __version__
 from conveyor.bootstrap import Runtime, build_runtime
 from conveyor.config import Settings
 from conveyor.entrypoints.api.middleware import RequestContextMiddleware
+from conveyor.entrypoints.api.openapi import install_problem_openapi
 from conveyor.entrypoints.api.problems import install_problem_handlers
 from conveyor.entrypoints.api.routers import API_PREFIX, PROTECTED_ROUTERS, PUBLIC_API_ROUTERS, ROOT_ROUTERS
 from conveyor.entrypoints.api.security import authenticate
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(public)
     for router in ROOT_ROUTERS:
         app.include_router(router)
+    install_problem_openapi(app)
     return app
