@@ -11,10 +11,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from conveyor.entrypoints.api.routes import health, me, tokens
+from conveyor.entrypoints.api.routes import (
+    carriers,
+    categories,
+    channels,
+    config,
+    health,
+    inventory,
+    me,
+    products,
+    tokens,
+    warehouses,
+)
 
 API_PREFIX = "/api/v1"
 
 PROTECTED_ROUTERS: list[APIRouter] = [me.router, tokens.router]
+PROTECTED_ROUTERS += [categories.router, products.router, warehouses.router, channels.router, carriers.router]
+PROTECTED_ROUTERS += [inventory.router, config.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = []
 ROOT_ROUTERS: list[APIRouter] = [health.router]
