@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from conveyor.engine.errors import ExpressionError, ExpressionLimitExceeded
+from conveyor.engine.errors import EngineError, ExpressionError, ExpressionLimitExceeded
 from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel.builtins import BUILTINS
 from conveyor.engine.feel.compiler import Compiler
@@ -52,6 +52,8 @@ class FeelExpression:
             if err.source is None:
                 raise type(err)(err.message, self.source) from err
             raise
+        except EngineError:
+            raise  # e.g. a DecisionError from a business knowledge model the expression called
         except RecursionError as err:
             raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
         except Exception as err:
@@ -94,6 +96,8 @@ class UnaryTests:
             if err.source is None:
                 raise type(err)(err.message, self.source) from err
             raise
+        except EngineError:
+            raise  # e.g. a DecisionError from a business knowledge model the expression called
         except RecursionError as err:
             raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
         except Exception as err:

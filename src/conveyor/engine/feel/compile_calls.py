@@ -90,8 +90,9 @@ class CallCompiler(CompilerBase):
             r.steps += 1
             if r.steps > r.limit:
                 r.tick()
+            values = [arg(v, r) for arg in args]
             try:
-                result = call(*[arg(v, r) for arg in args])
+                result = call(*values)
             except _CALL_ERRORS:
                 return None
             if type(result) is list or type(result) is str:

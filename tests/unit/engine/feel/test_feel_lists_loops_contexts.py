@@ -158,3 +158,14 @@ def test_instance_of_an_unknown_type_is_false_with_a_warning():
 
 def test_partial_holds_the_results_so_far():
     assert evaluate("for i in 0..4 return if i = 0 then 1 else i * partial[-1]") == [1, 1, 2, 6, 24]
+
+
+def test_engine_errors_from_engine_supplied_functions_pass_through_unchanged():
+    from conveyor.engine.errors import DecisionError
+    from conveyor.engine.feel import FeelFunction
+
+    def refuse(amount):
+        raise DecisionError("two rules matched")
+
+    with pytest.raises(DecisionError, match="two rules matched"):
+        evaluate("Check(5)", {"Check": FeelFunction(("amount",), refuse)})
