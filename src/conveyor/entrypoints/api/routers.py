@@ -29,5 +29,6 @@ API_PREFIX = "/api/v1"
 PROTECTED_ROUTERS: list[APIRouter] = [me.router, tokens.router]
 PROTECTED_ROUTERS += [categories.router, products.router, warehouses.router, channels.router, carriers.router]
 PROTECTED_ROUTERS += [inventory.router, config.router]
+PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, incidents, messages, signals)]
 PUBLIC_API_ROUTERS: list[APIRouter] = []
 ROOT_ROUTERS: list[APIRouter] = [health.router]
