@@ -164,6 +164,17 @@ def test_every_log_line_of_a_request_carries_its_request_id(
     assert access["request_id"] == "log-me-1"
     assert access["status"] == 401
     assert access["path"] == "/api/v1/me"
+    assert "token_id" not in access
+
+
+def test_the_request_log_line_names_the_token_that_made_the_request(
+    client: TestClient, admin_token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {admin_token}"}).json()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    [access] = [line for line in lines if line["event"] == "request" and line["path"] == "/api/v1/me"]
+    assert (access["token_id"], access["role"]) == (me["token_id"], "admin")
+    assert admin_token not in json.dumps(lines)
 
 
 def test_every_error_class_in_the_project_has_an_http_status_and_exit_code() -> None:

@@ -78,11 +78,14 @@ class RequestContextMiddleware:
             response = JSONResponse(body, status_code=INTERNAL_ERROR.status, media_type=PROBLEM_MEDIA_TYPE)
             await response(scope, receive, send_with_request_id)
         finally:
+            principal = scope["state"].get("principal")
+            who = {"token_id": principal.token_id, "role": principal.role.value} if principal else {}
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                **who,
             )
             structlog.contextvars.reset_contextvars(**bound)

@@ -40,13 +40,20 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def authenticate(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The caller's principal from ``Authorization: Bearer <token>``."""
+    """The caller's principal from ``Authorization: Bearer <token>``.
+
+    The principal is also left on ``request.state`` so the request's log line
+    says which token made it.
+    """
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("Send an API token in the header `Authorization: Bearer <token>`")
-    return api_tokens.authenticate(runtime.unit_of_work(), credentials.credentials)
+    principal = api_tokens.authenticate(runtime.unit_of_work(), credentials.credentials)
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
