@@ -136,6 +136,13 @@ def _check_node(node: Node, scope: ScopeSpec, ctx: ParseContext) -> None:
             )
     if isinstance(node, Activity | Gateway) and node.default:
         flow = scope.flows.get(node.default)
+        if flow is not None and flow.source == node.id and flow.condition is not None:
+            ctx.run_warning(
+                "condition_ignored",
+                "the default flow's condition is ignored: it is taken when no other flow's condition holds",
+                hint="remove the condition from the default flow",
+                **_at(flow),
+            )
         if flow is None or flow.source != node.id:
             ctx.strict(
                 "bad_default_flow",
@@ -154,7 +161,7 @@ def _check_gateway(node: Gateway, scope: ScopeSpec, ctx: ParseContext) -> None:
         return
     flows = [scope.flows[f] for f in node.outgoing]
     choosing = node.kind in (NodeKind.EXCLUSIVE_GATEWAY, NodeKind.INCLUSIVE_GATEWAY)
-    if choosing and len(flows) > 1 and node.default is None and all(f.condition for f in flows):
+    if choosing and node.default is None and all(f.condition for f in flows):
         ctx.run_warning(
             "no_default_flow",
             "every outgoing flow has a condition and there is no default flow: "
@@ -210,11 +217,27 @@ def _check_boundary(node: BoundaryEvent, scope: ScopeSpec, ctx: ParseContext) ->
             **_at(node),
         )
         return
-    if node.trigger is Trigger.COMPENSATE and host.compensation_handler is None:
-        ctx.strict(
-            "compensation_without_handler",
-            "the compensation boundary event is not associated with a compensation handler",
-            hint="draw an association from it to a task marked as compensation handler",
+    if node.trigger is Trigger.COMPENSATE:
+        if host.compensation_handler is None:
+            ctx.strict(
+                "compensation_without_handler",
+                "the compensation boundary event is not associated with a compensation handler",
+                hint="draw an association from it to a task marked as compensation handler",
+                **_at(node),
+            )
+        if node.outgoing:
+            ctx.strict(
+                "compensation_with_flow",
+                "a compensation boundary event cannot have outgoing sequence flows",
+                hint="connect it to its handler with an association instead",
+                **_at(node),
+            )
+    elif not node.outgoing:
+        ctx.run_warning(
+            "boundary_without_outgoing",
+            "the boundary event has no outgoing flow: when it fires, its path ends right there"
+            + (" and the activity is cancelled" if node.cancel_activity else ""),
+            hint="connect it to what should happen next",
             **_at(node),
         )
 

@@ -190,3 +190,32 @@ def test_condition_on_a_flow_out_of_an_event_warns_that_it_is_ignored() -> None:
         "<bpmn:conditionExpression>=x</bpmn:conditionExpression></bpmn:sequenceFlow>",
     )
     assert warnings(body) == [("condition_ignored", "f1")]
+
+
+def test_boundary_event_without_outgoing_flow_warns_that_its_path_ends() -> None:
+    body = around('<bpmn:userTask id="task"/>')
+    body += '<bpmn:boundaryEvent id="late" attachedToRef="task"><bpmn:timerEventDefinition>'
+    body += "<bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    (problem,) = problems(body)
+    assert (problem.code, problem.element_id) == ("boundary_without_outgoing", "late")
+    assert problem.severity == "warning"
+    assert "cancelled" in problem.message
+
+
+def test_compensation_boundary_event_with_an_outgoing_flow_is_an_error() -> None:
+    body = around('<bpmn:serviceTask id="task" conveyor:handler="charge"/>')
+    body += '<bpmn:boundaryEvent id="comp" attachedToRef="task"><bpmn:compensateEventDefinition/>'
+    body += "</bpmn:boundaryEvent>"
+    body += '<bpmn:serviceTask id="refund" isForCompensation="true" conveyor:handler="r"/>'
+    body += '<bpmn:association id="a" sourceRef="comp" targetRef="refund"/>'
+    body += '<bpmn:sequenceFlow id="wrong" sourceRef="comp" targetRef="end"/>'
+    assert errors(body) == [("compensation_with_flow", "comp")]
+
+
+def test_condition_on_a_default_flow_warns_that_it_is_ignored() -> None:
+    body = '<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+    body += '<bpmn:exclusiveGateway id="gw" default="fb"/><bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>'
+    body += '<bpmn:sequenceFlow id="fa" sourceRef="gw" targetRef="a"/>'
+    body += '<bpmn:sequenceFlow id="fb" sourceRef="gw" targetRef="b">'
+    body += "<bpmn:conditionExpression>=x</bpmn:conditionExpression></bpmn:sequenceFlow>"
+    assert warnings(body) == [("condition_ignored", "fb")]
