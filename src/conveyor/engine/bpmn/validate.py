@@ -38,7 +38,7 @@ def _at(node: Node | SequenceFlow) -> dict[str, Any]:
 
 
 def check_process(process: ProcessSpec, ctx: ParseContext) -> None:
-    _check_scope(process.body, process, "process", ctx)
+    _check_scope(process.body, process, ctx)
     _check_reachability(process, ctx)
     if process.executable and not any(
         process.all_nodes[s].kind is NodeKind.START_EVENT
@@ -59,15 +59,14 @@ def _definitions(node: Node) -> tuple[EventDefinition, ...]:
     return node.definitions if isinstance(node, Event) else ()
 
 
-def _check_scope(scope: ScopeSpec, process: ProcessSpec, scope_kind: str, ctx: ParseContext) -> None:
+def _check_scope(scope: ScopeSpec, process: ProcessSpec, ctx: ParseContext) -> None:
     for flow in scope.flows.values():
         _check_flow(flow, scope, process, ctx)
     for node in scope.nodes.values():
         _check_node(node, scope, ctx)
         if isinstance(node, SubProcess):
-            kind = "eventSubProcess" if node.triggered_by_event else "subProcess"
             _check_sub_process(node, ctx)
-            _check_scope(node.body, process, kind, ctx)
+            _check_scope(node.body, process, ctx)
     _check_links(scope, ctx)
 
 
