@@ -35,10 +35,12 @@ from conveyor.engine.bpmn.xml import (
     BPMN_NS,
     BPMNDI_NS,
     CAMUNDA_NS,
+    ZEEBE_NS,
     Element,
     attr,
     bpmn_child,
     bpmn_children,
+    extension_element,
     is_bpmn,
     line,
     load_xml,
@@ -172,12 +174,18 @@ def _read_process(el: Element, process_id: str, executable: bool, ctx: ParseCont
         line=line(el),
         all_nodes=_in_document_order(parts.nodes),
         all_flows=_in_document_order(parts.flows),
-        version_tag=attr(el, "versionTag", CAMUNDA_NS),
+        version_tag=_version_tag(el),
         documentation=text(bpmn_child(el, "documentation")),
     )
     validate.check_process(spec, ctx)
     ctx.executable = True
     return spec
+
+
+def _version_tag(el: Element) -> str | None:
+    """``camunda:versionTag`` (Camunda 7) or ``zeebe:versionTag value`` (Camunda 8), for display."""
+    tag = extension_element(el, ZEEBE_NS, "versionTag")
+    return attr(el, "versionTag", CAMUNDA_NS) or (attr(tag, "value") if tag is not None else None)
 
 
 def _in_document_order(items: Mapping[str, _Located]) -> dict[str, _Located]:

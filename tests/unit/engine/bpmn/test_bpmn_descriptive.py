@@ -108,3 +108,15 @@ def test_referenced_decisions_and_processes_are_listed_for_the_loader() -> None:
 def test_descriptive_processes_get_no_warnings_about_how_they_would_run() -> None:
     defs = parse_bpmn(document(around('<bpmn:serviceTask id="task"/>'), executable="false"))
     assert defs.warnings == ()
+
+
+def test_version_tags_of_camunda_7_and_8_are_kept_for_display() -> None:
+    seven = document(around('<bpmn:task id="task"/>')).replace(
+        'name="Test process"', 'name="Test process" camunda:versionTag="2026.1"'
+    )
+    eight = document(
+        '<bpmn:extensionElements><zeebe:versionTag value="v8"/></bpmn:extensionElements>'
+        + around('<bpmn:task id="task"/>')
+    )
+    assert parse_bpmn(seven).processes["p"].version_tag == "2026.1"
+    assert parse_bpmn(eight).processes["p"].version_tag == "v8"
