@@ -20,6 +20,7 @@ from conveyor.bootstrap import Runtime, build_runtime, initialize, require_datab
 from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
+from conveyor.entrypoints.cli_process import history_app, incidents_app, process_app, worker
 from conveyor.entrypoints.errors import EXPECTED_ERRORS, error_code, error_detail, exit_code_for
 from conveyor.errors import ConveyorError, DatabaseNotReady
 from conveyor.services import api_tokens
@@ -52,6 +53,10 @@ db_app = typer.Typer(no_args_is_help=True, help="Database migrations (conveyor i
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 app.add_typer(bpmn_app, name="bpmn")
+app.add_typer(process_app, name="process")
+app.add_typer(incidents_app, name="incidents")
+app.add_typer(history_app, name="history")
+app.command("worker")(worker)
 
 
 def _say(message: str) -> None:

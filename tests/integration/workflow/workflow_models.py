@@ -176,3 +176,17 @@ def call_parent() -> str:
 </bpmn:process>
 """
     )
+
+
+def undecidable_gateway() -> str:
+    """An exclusive gateway on ``total`` with no default: without ``total`` it is an incident."""
+    return bpmn(
+        f"""<bpmn:process id="routing" isExecutable="true">
+  <bpmn:startEvent id="start"/>
+  <bpmn:exclusiveGateway id="route"/>
+  <bpmn:endEvent id="big"/>
+  <bpmn:endEvent id="small"/>
+  {flow("start", "route")}{flow("route", "big", "total &gt; 100")}{flow("route", "small", "total &lt;= 100")}
+</bpmn:process>
+"""
+    )
