@@ -21,6 +21,7 @@ from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_process import history_app, incidents_app, process_app, worker
+from conveyor.entrypoints.cli_config import config_app, inventory_app
 from conveyor.entrypoints.errors import EXPECTED_ERRORS, error_code, error_detail, exit_code_for
 from conveyor.errors import ConveyorError, DatabaseNotReady
 from conveyor.services import api_tokens
@@ -57,6 +58,8 @@ app.add_typer(process_app, name="process")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(history_app, name="history")
 app.command("worker")(worker)
+app.add_typer(config_app, name="config")
+app.add_typer(inventory_app, name="inventory")
 
 
 def _say(message: str) -> None:
