@@ -8,11 +8,17 @@ from bpmn_samples import around, document
 from conveyor.engine.bpmn import parse_bpmn
 from conveyor.engine.bpmn.model import (
     Activity,
+    BusinessRuleTask,
+    CallActivity,
     Event,
     Gateway,
     NodeKind,
+    ReceiveTask,
+    ScriptTask,
     ServiceTask,
+    SubProcess,
     Trigger,
+    UserTask,
 )
 from conveyor.engine.errors import ModelError
 
@@ -130,3 +136,87 @@ def test_every_error_is_reported_at_once() -> None:
     codes = {p.code for p in caught.value.errors}
     assert {"unknown_flow_end", "unsupported_element", "gateway_without_outgoing"} <= codes
     assert all(p.file == "broken.bpmn" and p.line for p in caught.value.errors)
+
+
+SIGNAL = '<bpmn:signal id="Sig" name="stop"/>'
+
+
+@pytest.mark.parametrize(
+    ("markup", "kind", "spec"),
+    [
+        ('<bpmn:task id="task"/>', NodeKind.TASK, Activity),
+        ('<bpmn:manualTask id="task"/>', NodeKind.MANUAL_TASK, Activity),
+        ('<bpmn:serviceTask id="task" conveyor:handler="h"/>', NodeKind.SERVICE_TASK, ServiceTask),
+        ('<bpmn:sendTask id="task" conveyor:handler="h"/>', NodeKind.SEND_TASK, ServiceTask),
+        ('<bpmn:receiveTask id="task" messageRef="Msg"/>', NodeKind.RECEIVE_TASK, ReceiveTask),
+        ('<bpmn:userTask id="task"/>', NodeKind.USER_TASK, UserTask),
+        (
+            '<bpmn:scriptTask id="task" scriptFormat="feel" camunda:resultVariable="r">'
+            "<bpmn:script>1</bpmn:script></bpmn:scriptTask>",
+            NodeKind.SCRIPT_TASK,
+            ScriptTask,
+        ),
+        (
+            '<bpmn:businessRuleTask id="task" camunda:decisionRef="d"/>',
+            NodeKind.BUSINESS_RULE_TASK,
+            BusinessRuleTask,
+        ),
+        ('<bpmn:callActivity id="task" calledElement="c"/>', NodeKind.CALL_ACTIVITY, CallActivity),
+        (
+            '<bpmn:subProcess id="task"><bpmn:startEvent id="in"/>'
+            '<bpmn:sequenceFlow id="i" sourceRef="in" targetRef="out"/><bpmn:endEvent id="out"/>'
+            "</bpmn:subProcess>",
+            NodeKind.SUB_PROCESS,
+            SubProcess,
+        ),
+        ('<bpmn:exclusiveGateway id="task"/>', NodeKind.EXCLUSIVE_GATEWAY, Gateway),
+        ('<bpmn:parallelGateway id="task"/>', NodeKind.PARALLEL_GATEWAY, Gateway),
+        ('<bpmn:inclusiveGateway id="task"/>', NodeKind.INCLUSIVE_GATEWAY, Gateway),
+        (
+            '<bpmn:intermediateThrowEvent id="task"><bpmn:signalEventDefinition signalRef="Sig"/>'
+            "</bpmn:intermediateThrowEvent>",
+            NodeKind.INTERMEDIATE_THROW_EVENT,
+            Event,
+        ),
+        (
+            '<bpmn:intermediateThrowEvent id="task"><bpmn:escalationEventDefinition/>'
+            "</bpmn:intermediateThrowEvent>",
+            NodeKind.INTERMEDIATE_THROW_EVENT,
+            Event,
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="task"><bpmn:signalEventDefinition signalRef="Sig"/>'
+            "</bpmn:intermediateCatchEvent>",
+            NodeKind.INTERMEDIATE_CATCH_EVENT,
+            Event,
+        ),
+        ('<bpmn:intermediateThrowEvent id="task"/>', NodeKind.INTERMEDIATE_THROW_EVENT, Event),
+    ],
+)
+def test_every_supported_flow_node_reads_into_its_kind_and_spec(
+    markup: str, kind: NodeKind, spec: type
+) -> None:
+    roots = SIGNAL + '<bpmn:message id="Msg" name="m"/>'
+    node = parse_bpmn(document(around(markup), roots=roots)).processes["p"].node("task")
+    assert node.kind is kind
+    assert isinstance(node, spec)
+    assert (node.incoming, node.outgoing) == (("f1",), ("f2",))
+
+
+@pytest.mark.parametrize(
+    ("definition", "trigger"),
+    [
+        (
+            "<bpmn:timerEventDefinition><bpmn:timeCycle>R/P1D</bpmn:timeCycle></bpmn:timerEventDefinition>",
+            Trigger.TIMER,
+        ),
+        ('<bpmn:signalEventDefinition signalRef="Sig"/>', Trigger.SIGNAL),
+        ('<bpmn:messageEventDefinition messageRef="Msg"/>', Trigger.MESSAGE),
+    ],
+)
+def test_processes_start_on_timers_signals_and_messages(definition: str, trigger: Trigger) -> None:
+    body = f'<bpmn:startEvent id="start">{definition}</bpmn:startEvent>'
+    body += '<bpmn:sequenceFlow id="f" sourceRef="start" targetRef="end"/><bpmn:endEvent id="end"/>'
+    process = parse_bpmn(document(body, roots=SIGNAL + '<bpmn:message id="Msg" name="m"/>')).processes["p"]
+    start = process.node("start")
+    assert isinstance(start, Event) and start.trigger is trigger
