@@ -88,6 +88,16 @@ def _check_names(
                 el,
                 hint="choose or create the message in the modeler",
             )
+        if kind in _THROWING and d.trigger in (T.ERROR, T.ESCALATION):
+            thrown = d.error.code if d.error else d.escalation.code if d.escalation else None
+            if thrown is None:
+                ctx.run_warning(
+                    f"{d.trigger.value}_without_code",
+                    f"the {d.trigger.value} event throws no {d.trigger.value} code: "
+                    f"only catch-all {d.trigger.value} events will catch it",
+                    el,
+                    hint=f"choose or create the {d.trigger.value} (with its code) in the modeler",
+                )
         if d.trigger is T.SIGNAL and d.signal is None:
             ctx.strict(
                 "signal_without_name",

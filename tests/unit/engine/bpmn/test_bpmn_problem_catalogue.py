@@ -90,6 +90,12 @@ CASES = [
     ),
     ("missing_id", None, around('<bpmn:task id="task"/>') + "<bpmn:task/>"),
     (
+        "error_without_code",
+        "fail",
+        '<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fail"/>'
+        '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition/></bpmn:endEvent>',
+    ),
+    (
         "subprocess_without_start",
         "task",
         around('<bpmn:subProcess id="task"><bpmn:task id="t"/></bpmn:subProcess>'),
