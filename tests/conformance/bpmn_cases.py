@@ -1,0 +1,64 @@
+"""Every conformance case: each BPMN model file of ``../shared/conformance`` and its scenarios.
+
+Every model file there has an entry (``test_bpmn_run.py`` checks that none is missing);
+the entries live in ``bpmn_cases_miwg`` and ``bpmn_cases_spiff``.
+
+``KNOWN_BUGS`` names the cases our engine does not yet get right, with the reason:
+the test expects them to fail (strictly: a fix makes the test say so), so they stay
+visible. ``HANGS`` are cases that currently never finish; they are not run at all.
+"""
+
+from __future__ import annotations
+
+from bpmn_cases_miwg import MIWG, MIWG_CASES
+from bpmn_cases_spiff import SPIFF, SPIFF_CASES
+from bpmn_expectations import Expectation
+
+CASES: dict[str, dict[str, Expectation]] = {**MIWG_CASES, **SPIFF_CASES}
+
+#: cases that do not yet behave as expected, and why (the test expects them to fail)
+KNOWN_BUGS: dict[tuple[str, str], str] = {
+    (MIWG + "C.4.0.bpmn", "new employee hired"): (
+        "a message end event that names no message (the HR pool is reached by a message flow) "
+        "becomes an incident at run time, although the parser kept the process executable"
+    ),
+    (MIWG + "C.9.0.bpmn", "yellow risk, cancelled while in the manual check"): (
+        "a message end event with a zeebe:taskDefinition is not run as a job (Camunda 8 semantics): "
+        "it becomes an incident because it names no message"
+    ),
+    (MIWG + "C.9.2.bpmn", "documents requested and received while deciding"): (
+        "the parallel multi-instance call activity in the non-interrupting event sub-process never "
+        "completes after both called instances complete: the instance stays active with nothing to wait on"
+    ),
+    (SPIFF + "call_activity_nested/call_activity_nested.bpmn", "Level2b is not defined anywhere"): (
+        "calling a process that is not loaded raises UnknownProcess out of Engine instead of "
+        "an incident on the call activity"
+    ),
+    (SPIFF + "correlation.bpmn", "two conversations"): (
+        "Engine routes a thrown message only to instances already waiting, never to a message "
+        "start event, so proc_2 is never started"
+    ),
+    (SPIFF + "event-subprocess.bpmn", ""): (
+        "a signal thrown by an instance does not start that instance's own signal event "
+        "sub-process (Camunda 7 and SpiffWorkflow deliver it during the throw)"
+    ),
+    (SPIFF + "standard_loop.bpmn", "until the maximum"): (
+        "the Python loop condition `not done` is read as the FEEL multi-word name 'not done' "
+        "(null), so the loop never iterates; no warning or error says so"
+    ),
+}
+
+#: cases that currently never finish (not run; each is a bug)
+HANGS: dict[tuple[str, str], str] = {
+    (SPIFF + "call_activity_nested/call_activity_level_2.bpmn", "Level3 calls itself"): (
+        "a process that calls itself starts called instances forever (no call-depth limit)"
+    ),
+    (SPIFF + "call_activity_nested/call_activity_level_3.bpmn", "calls itself"): (
+        "a process that calls itself starts called instances forever (no call-depth limit)"
+    ),
+}
+
+
+def all_cases() -> list[tuple[str, str, Expectation]]:
+    """``(model file, scenario name, expectation)`` for every case, in a stable order."""
+    return [(model, name, expected) for model in sorted(CASES) for name, expected in CASES[model].items()]
