@@ -22,7 +22,7 @@ from conveyor.config import Settings, load_settings
 from conveyor.domain.auth import Role
 from conveyor.errors import DatabaseNotReady
 from conveyor.logs import configure_logging, get_logger
-from conveyor.services import api_tokens
+from conveyor.services import api_tokens, configuration
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 log = get_logger(__name__)
@@ -137,5 +137,7 @@ def initialize(runtime: Runtime) -> InitReport:
             runtime.unit_of_work(), name=FIRST_ADMIN_TOKEN_NAME, role=Role.ADMIN
         )
         report.steps.append("issued the first admin token")
+    if configuration.load_default_configuration(runtime.unit_of_work()) is not None:
+        report.steps.append("loaded the default configuration (conveyor config export shows it)")
     log.info("initialized", revision=after, previous_revision=before, steps=report.steps)
     return report

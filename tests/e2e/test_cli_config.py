@@ -104,3 +104,18 @@ def test_inventory_receive_levels_and_check(database: str, default_file: Path) -
     unknown = run(database, "inventory", "receive", "BER-1", "NOPE", "1")
     assert unknown.exit_code == 3
     assert "unknown_sku" in unknown.stderr
+
+
+def test_init_loads_the_default_configuration_once_and_never_overwrites_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    assert run(database_url, "init").exit_code == 0
+    exported = yaml.safe_load(run(database_url, "config", "export").stdout)
+    assert {w["code"] for w in exported["warehouses"]} == {"BER-1", "LYS-1", "WAW-1"}
+    assert {c["code"] for c in exported["channels"]} == {"web", "marketplace", "wholesale"}
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump({"warehouses": exported["warehouses"][:1]}), encoding="utf-8")
+    assert "- warehouses: LYS-1" in run(database_url, "config", "apply", str(edited)).stdout
+    assert run(database_url, "init").exit_code == 0
+    again = yaml.safe_load(run(database_url, "config", "export").stdout)
+    assert [w["code"] for w in again["warehouses"] if w["active"]] == ["BER-1"]

@@ -164,6 +164,19 @@ def apply_configuration(uow: SqlUnitOfWork, data: Any, *, dry_run: bool = False)
     return ConfigChanges(changes.sections, applied=True)
 
 
+def load_default_configuration(uow: SqlUnitOfWork) -> ConfigChanges | None:
+    """Apply the bundled default configuration to a database that has none yet (``conveyor init``).
+
+    A database with any category, warehouse or channel is left alone (None):
+    its configuration belongs to its operators now.
+    """
+    with uow:
+        config = SqlConfiguration(uow.session)
+        if config.categories() or config.warehouses() or config.channels():
+            return None
+    return apply_configuration(uow, default_configuration())
+
+
 def diff_configuration(uow: SqlUnitOfWork, data: Any) -> ConfigChanges:
     """What applying ``data`` would change (the same as a dry run)."""
     return apply_configuration(uow, data, dry_run=True)
