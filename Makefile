@@ -46,8 +46,29 @@ typecheck: $(VENV)/.stamp-dev
 imports: $(VENV)/.stamp-dev
 	$(BIN)/lint-imports
 
-test: lint typecheck imports
-	$(BIN)/pytest
+# Runs every check even when an earlier one fails, then names the ones that failed.
+test: $(VENV)/.stamp-dev
+	@failed=""; \
+	echo "== ruff"; $(BIN)/ruff check $(wildcard src tests benchmarks) || failed="$$failed ruff"; \
+	echo "== mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
+	echo "== import-linter"; $(BIN)/lint-imports || failed="$$failed import-linter"; \
+	echo "== pytest"; $(BIN)/pytest || failed="$$failed pytest"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all checks passed"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+
+# The conformance page (docs/conformance.md) and the engine-vs-SpiffWorkflow benchmark;
+# both read the workspace's ../shared folder next to the repository.
+.PHONY: conformance-table bench-engine
+
+conformance-table: $(VENV)/.stamp-dev
+	$(BIN)/python scripts/conformance_table.py
+
+$(VENV)/.stamp-bench: pyproject.toml | $(VENV)/.stamp-tools
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[bench]"
+	@touch $@
+
+bench-engine: $(VENV)/.stamp-bench
+	$(BIN)/python benchmarks/engine_vs_spiff.py
