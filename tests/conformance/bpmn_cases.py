@@ -42,10 +42,6 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
         "a signal thrown by an instance does not start that instance's own signal event "
         "sub-process (Camunda 7 and SpiffWorkflow deliver it during the throw)"
     ),
-    (SPIFF + "standard_loop.bpmn", "until the maximum"): (
-        "the Python loop condition `not done` is read as the FEEL multi-word name 'not done' "
-        "(null), so the loop never iterates; no warning or error says so"
-    ),
 }
 
 #: cases that currently never finish (not run; each is a bug)
