@@ -175,12 +175,13 @@ def _compile_script(body: str, dialect: str) -> Evaluable:
     if dialect == "python":
         return expressions.compile_text(body, dialect="python")
     try:
-        return expressions.compile_text(body, dialect="auto")
+        feel = expressions.compile_text(body, dialect="auto")
     except ExpressionError as err:
         try:
             return expressions.compile_text(body, dialect="python")
         except ExpressionError:
             raise err from None
+    return expressions.prefer_python_comparison(body, feel)
 
 
 def _business_rule(el: Element, common: dict[str, Any], ctx: ParseContext) -> BusinessRuleTask:

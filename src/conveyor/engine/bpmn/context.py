@@ -88,10 +88,12 @@ class ParseContext:
     def expression(self, text: str, at: Element, what: str, *, dialect: str = "auto") -> Evaluable | None:
         """Compile ``text``; on bad syntax report it (naming ``what``) and return ``None``."""
         try:
-            return expressions.compile_text(text, dialect=dialect)
+            compiled = expressions.compile_text(text, dialect=dialect)
         except ExpressionError as err:
             self._bad_expression(err, text, at, what)
             return None
+        self._check_names(compiled, at, what)
+        return compiled
 
     def value(self, text: str | None, at: Element, what: str) -> Evaluable | None:
         """An extension value: an expression when it starts with ``=``, ``${`` or ``#{``, else a Const."""
@@ -105,10 +107,23 @@ class ParseContext:
 
     def condition(self, text: str, at: Element, what: str, language: str | None = None) -> Evaluable | None:
         try:
-            return expressions.compile_condition(text, language, self.expression_language)
+            compiled = expressions.compile_condition(text, language, self.expression_language)
         except ExpressionError as err:
             self._bad_expression(err, text, at, what)
             return None
+        self._check_names(compiled, at, what)
+        return compiled
+
+    def _check_names(self, compiled: Evaluable, at: Element, what: str) -> None:
+        """FEEL reads ``not done`` as one variable named "not done": almost never what is meant."""
+        for name in sorted(expressions.names_of(compiled)):
+            if name.startswith("not "):
+                self.run_warning(
+                    "suspicious_name",
+                    f"the {what} {compiled.source!r} reads a variable named {name!r}",
+                    at,
+                    hint=f"FEEL's not is a function: write not({name[4:]})",
+                )
 
     def _bad_expression(self, err: ExpressionError, text: str, at: Element, what: str) -> None:
         detail = err.message if err.source is not None else f"{err.message} in {text!r}"

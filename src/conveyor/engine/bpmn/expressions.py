@@ -47,10 +47,11 @@ def compile_condition(
         return compile_text(source, dialect="python")
     if lang and not any(word in lang for word in ("feel", "juel", "xpath", "omg.org", "expression")):
         raise ExpressionError(f"conditions written in {language!r} are not supported; use FEEL", source)
+    marked = source.startswith(("=", "${", "#{"))
     try:
-        return compile_text(source, dialect="auto")
+        compiled = compile_text(source, dialect="auto")
     except ExpressionError as err:
-        if source.startswith(("=", "${", "#{")):
+        if marked:
             raise
         try:
             return compile_text(source, dialect="python")
@@ -62,6 +63,22 @@ def compile_condition(
             except ExpressionError:
                 pass
         raise err from None
+    return compiled if marked else prefer_python_comparison(source, compiled)
+
+
+def prefer_python_comparison(source: str, feel: Evaluable) -> Evaluable:
+    """An unmarked text FEEL reads with a multi-word name that is also a Python comparison is Python.
+
+    ``not done`` is legal FEEL -- one variable named "not done" -- but a SpiffWorkflow
+    model means Python's ``not done``; ``x and not y`` likewise. A real FEEL name with a
+    space (``Vacation Approval = "Approved"``) is not valid Python, so it stays FEEL.
+    """
+    if not any(" " in name for name in names_of(feel)):
+        return feel
+    try:
+        return compile_text(source, dialect="python")
+    except ExpressionError:
+        return feel
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,3 +56,33 @@ def test_xpath_rewrite_turns_data_access_and_quotes_into_feel() -> None:
 def test_condition_in_an_unsupported_language_is_refused() -> None:
     with pytest.raises(ModelError, match="javascript"):
         condition_of("total > 1", language="javascript")
+
+
+@pytest.mark.parametrize(
+    ("text", "done", "expected"), [("not done", False, True), ("x and not done", True, False)]
+)
+def test_unmarked_python_comparisons_that_feel_would_misread_are_read_as_python(
+    text: str, done: bool, expected: bool
+) -> None:
+    condition = condition_of(text)
+    assert condition is not None
+    assert condition.evaluate({"done": done, "x": True}) is expected
+
+
+def test_feel_names_with_spaces_stay_feel() -> None:
+    condition = condition_of('Vacation Approval = "Approved"')
+    assert condition is not None
+    assert condition.evaluate({"Vacation Approval": "Approved"}) is True
+
+
+def test_explicit_feel_reading_a_name_that_starts_with_not_warns() -> None:
+    xml = f"""<bpmn:definitions {NAMESPACES}>
+      <bpmn:process id="p" isExecutable="true">
+        <bpmn:startEvent id="s"/>
+        <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e">
+          <bpmn:conditionExpression>=not done</bpmn:conditionExpression>
+        </bpmn:sequenceFlow>
+        <bpmn:endEvent id="e"/>
+      </bpmn:process></bpmn:definitions>"""
+    codes = [(w.code, w.element_id) for w in parse_bpmn(xml).warnings]
+    assert ("suspicious_name", "f") in codes
