@@ -32,6 +32,8 @@ bpmn_app = typer.Typer(no_args_is_help=True, help="Check BPMN/DMN models and run
 
 #: a simulated clock stops after this many timer firings (a cycle or loop could go on forever)
 MAX_TIMER_FIRINGS = 1000
+#: ... and after this many completed user tasks, jobs and messages (a cycle through a user task)
+MAX_ACTIONS = 10_000
 INVALID = 2
 
 
@@ -311,9 +313,10 @@ def run(
     clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         main = engine.start(process_id, variables, now=clock, instance_id="1")
-        firings = 0
-        while main.state in ("active", "failed"):
+        firings = actions = 0
+        while main.state in ("active", "failed") and actions < MAX_ACTIONS:
             if _step(engine, replies, messages, clock):
+                actions += 1
                 continue
             due = engine.next_timer()
             if due is None or firings >= max_timers:
@@ -322,6 +325,8 @@ def run(
             firings += engine.fire_due_timers(clock)
     except EngineError as err:
         raise _fail(str(err)) from err
+    if actions >= MAX_ACTIONS:
+        typer.echo(f"stopped after {MAX_ACTIONS} simulated actions: does a cycle keep coming back?", err=True)
     result = _report(engine, main)
     typer.echo(json.dumps(result, indent=2))
     raise typer.Exit(1 if result["state"] == "failed" else 0)

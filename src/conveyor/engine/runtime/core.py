@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 _new_tuple = tuple.__new__
 
 
+#: a loop without a wait state would otherwise never return; 100,000 entries take well under a second
+MAX_STEPS = 100_000
+_RUNAWAY = (
+    "more than {} nodes entered in one step: a loop without a wait state? "
+    "(add a user task, timer or loop limit to the cycle)"
+)
+
+
 class Stuck(Exception):
     """Raised inside the runtime when a token cannot go on; it becomes an incident."""
 
@@ -60,6 +68,8 @@ class Core:
         self.history: list[HistoryEvent] = []
         self.effects: list[Effect] = []
         self.record_history = True
+        #: node entries one operation may make before the runtime calls it a runaway loop
+        self.max_steps = MAX_STEPS
         self.now = datetime.min
 
     # --- ids, tokens, scopes, waits ------------------------------------------------------------
@@ -198,10 +208,15 @@ class Core:
         table = HOOKS.table
         info_of = self.proc.info
         history = self.history if self.record_history else None
+        budget = self.max_steps
         while True:
             while ready:
                 token = ready.popleft()
                 if token.id not in tokens:
+                    continue
+                budget -= 1
+                if budget < 0:
+                    HOOKS.park(self, token, _RUNAWAY.format(self.max_steps))
                     continue
                 try:
                     # entering a node, inlined: this is the engine's innermost loop

@@ -112,7 +112,8 @@ def script(core: Core, token: Token, info: NodeInfo) -> None:
 def business_rule(core: Core, token: Token, info: NodeInfo) -> None:
     node = info.node
     assert isinstance(node, BusinessRuleTask)
-    if node.task_type or not node.decision_ref:
+    bound = core.handlers.has_node_bindings and core.handlers.lookup(node.id, None) is not None
+    if node.task_type or not node.decision_ref or bound:
         service(core, token, info)
         return
     variables = core.view(token.local or token.scope)

@@ -9,7 +9,7 @@ from runtime_models import document, flows
 
 from conftest import T0, library_of
 from conveyor.engine.api import Engine
-from conveyor.engine.runtime import CallCancelled, Handlers, InstanceEnded
+from conveyor.engine.runtime import CallCancelled, Handlers, InstanceEnded, core
 
 
 def test_a_standard_loop_repeats_its_activity_while_the_condition_holds(run):
@@ -157,3 +157,13 @@ def test_a_retried_handler_sees_fewer_retries_left(run):
     rt.retry("t")
     assert seen == [3, 2]
     assert rt.i.incidents[0].attempts == 2
+
+
+def test_a_loop_without_a_wait_state_becomes_an_incident_instead_of_hanging(run, monkeypatch):
+    monkeypatch.setattr(core, "MAX_STEPS", 500)
+    body = document('<startEvent id="start"/><task id="again"/><exclusiveGateway id="gw"/><endEvent id="end"/>'
+                    + flows("start -> again -> gw", "gw -> again: true", "gw -> end: false"))
+    rt = run(body)
+    rt.start()
+    [(_node, error)] = rt.incidents
+    assert "a loop without a wait state" in error
