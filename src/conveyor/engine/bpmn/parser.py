@@ -103,12 +103,17 @@ def _read(source: bytes | str, file: str | None) -> tuple[Definitions | None, li
         escalations=dict(ctx.escalations),
         participants=participants,
         message_flows=message_flows,
-        warnings=tuple(p for p in ctx.problems if p.severity == "warning"),
+        warnings=tuple(p for p in _in_file_order(ctx.problems) if p.severity == "warning"),
         inventory=inventory(root),
         has_diagram=any(namespace(e) == BPMNDI_NS for e in root),
         file=file,
     )
-    return definitions, ctx.problems
+    return definitions, _in_file_order(ctx.problems)
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems as they appear in the file (stable: same line keeps discovery order)."""
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 
 def inventory(root: Element) -> dict[str, int]:
