@@ -161,7 +161,8 @@ def test_a_retried_handler_sees_fewer_retries_left(run):
 
 def test_a_loop_without_a_wait_state_becomes_an_incident_instead_of_hanging(run, monkeypatch):
     monkeypatch.setattr(core, "MAX_STEPS", 500)
-    body = document('<startEvent id="start"/><task id="again"/><exclusiveGateway id="gw"/><endEvent id="end"/>'
+    body = document('<startEvent id="start"/><task id="again"/><exclusiveGateway id="gw"/>'
+                    '<endEvent id="end"/>'
                     + flows("start -> again -> gw", "gw -> again: true", "gw -> end: false"))
     rt = run(body)
     rt.start()
