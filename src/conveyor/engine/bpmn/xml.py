@@ -28,6 +28,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 #: The largest model file we read. Real models are well under 1 MB.
 MAX_MODEL_BYTES = 20 * 1024 * 1024
 
+_DECLARED_ENCODING = re.compile(r"""^(\ufeff?\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""")
 _FORBIDDEN_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 Element = etree._Element
@@ -39,6 +40,9 @@ def _refuse(code: str, message: str, file: str | None, hint: str, line: int | No
 
 def load_xml(source: bytes | str, file: str | None = None) -> Element:
     """Parse ``source`` safely and return the root element, or raise ``ModelError``."""
+    if isinstance(source, str):
+        # the text is already decoded: whatever encoding its declaration names, it is now UTF-8
+        source = _DECLARED_ENCODING.sub(r"\1UTF-8\2", source, count=1)
     data = source.encode("utf-8") if isinstance(source, str) else bytes(source)
     if len(data) > MAX_MODEL_BYTES:
         raise _refuse(

@@ -72,3 +72,10 @@ def test_bpmn_in_the_default_namespace_or_any_prefix_is_read() -> None:
     for source in (default_ns, other_prefix, default_ns.encode()):
         defs = parse_bpmn(source)
         assert set(defs.processes["p"].all_nodes) == {"s", "e"}
+
+
+def test_text_already_decoded_is_read_whatever_encoding_its_declaration_names() -> None:
+    xml = document(around('<bpmn:task id="task" name="Prüfen"/>')).replace(
+        'encoding="UTF-8"', 'encoding="ISO-8859-1"'
+    )
+    assert parse_bpmn(xml).processes["p"].node("task").name == "Prüfen"
