@@ -220,12 +220,16 @@ def _collaborations(root: Element) -> tuple[tuple[Participant, ...], tuple[Messa
 
 
 def referenced_decisions(definitions: Definitions) -> set[str]:
-    """Decision ids named by business rule tasks (the decisions live in DMN files the loader checks)."""
+    """Decision ids named by business rule tasks (the decisions live in DMN files the loader checks).
+
+    A ``decisionRef`` written as an expression is only known at run time and is left out."""
     return {
         node.decision_ref
         for process in definitions.processes.values()
         for node in process.all_nodes.values()
-        if isinstance(node, BusinessRuleTask) and node.decision_ref
+        if isinstance(node, BusinessRuleTask)
+        and node.decision_ref
+        and not node.decision_ref.startswith(("${", "#{", "="))
     }
 
 
