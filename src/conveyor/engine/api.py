@@ -25,6 +25,7 @@ from conveyor.engine.runtime import (
     CallRequested,
     Effect,
     ErrorEscaped,
+    EscalationUncaught,
     Handlers,
     HistoryEvent,
     Instance,
@@ -232,6 +233,10 @@ class Engine:
             for instance in self.active():
                 if instance.state == "active":
                     instance.broadcast_signal(effect.name, effect.variables, now=now)
+        elif isinstance(effect, EscalationUncaught) and source.parent is not None:
+            parent = self.instances.get(source.parent[0])
+            if parent is not None and parent.state == "active":
+                parent.escalate_call(source.parent[1], effect.code, now=now)
         elif isinstance(effect, MessageThrown):
             if not self._deliver_thrown(effect, now):
                 self.outbox.append((source.id, effect))

@@ -354,6 +354,13 @@ class Instance:
         core.guard(_throw, token, code, message, variables)
         core.run()
 
+    def escalate_call(self, wait_id: int, code: str | None, *, now: datetime) -> None:
+        """An escalation nobody caught inside the child instance: throw it at the call activity."""
+        core = self._begin(now)
+        _wait, token = self._take(wait_id, "callActivity")
+        core.guard(_escalate, token, code)
+        core.run()
+
     def retry_incident(self, incident_id: int, *, now: datetime) -> None:
         """Run the node of an incident again (after its cause was fixed)."""
         core = self._begin(now)
@@ -394,6 +401,10 @@ def _finish_activity(core: Core, token: Token, data: Mapping[str, Any] | None) -
 
 def _leave(core: Core, token: Token) -> None:
     flow.leave(core, token, core.proc.info[token.node])
+
+
+def _escalate(core: Core, token: Token, code: str | None) -> None:
+    throwing.throw_escalation(core, token, code, own=True)
 
 
 def _throw(core: Core, token: Token, code: str, message: str, variables: Mapping[str, Any] | None) -> None:

@@ -140,3 +140,22 @@ def test_a_business_rule_task_whose_decision_is_missing_is_an_incident(run):
     rt.start()
     [(node, error)] = rt.incidents
     assert node == "rules" and "nope" in error
+
+
+def test_an_escalation_from_the_child_reaches_a_non_interrupting_boundary_of_the_call_activity():
+    child = process(
+        '<startEvent id="c_start"/><intermediateThrowEvent id="shout"><escalationEventDefinition '
+        'escalationRef="esc"/></intermediateThrowEvent><userTask id="pack"/><endEvent id="c_end"/>'
+        + flows("c_start -> shout -> pack -> c_end"), "fulfil")
+    body = document(
+        '<startEvent id="start"/><callActivity id="call" calledElement="fulfil"/><endEvent id="end"/>'
+        '<boundaryEvent id="late" attachedToRef="call" cancelActivity="false">'
+        '<escalationEventDefinition escalationRef="esc"/></boundaryEvent><endEvent id="noted"/>'
+        + flows("start -> call -> end", "late -> noted"),
+        roots='<escalation id="esc" escalationCode="LATE"/>', more=child)
+    engine = Engine(library_of(body))
+    engine.start("p", now=T0, instance_id="o1")
+    history = [r.event for r in engine.history if r.instance_id == "o1"]
+    assert [e.node for e in history if e.kind == "node.completed"][-2:] == ["late", "noted"]
+    assert engine.instances["o1"].state == "active"
+    assert engine.instances["o1/3"].state == "active"
