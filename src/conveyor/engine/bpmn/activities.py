@@ -194,6 +194,13 @@ def _business_rule(el: Element, common: dict[str, Any], ctx: ParseContext) -> Bu
         decision = attr(called, "decisionId") or decision
         result = attr(called, "resultVariable") or result
         mapping = "value"  # Camunda 8 stores the decision's value as it is
+    if decision is not None and decision.startswith(("${", "#{", "=")):
+        ctx.strict(
+            "unsupported_decision_ref",
+            f"the decision reference {decision!r} is an expression, which is not supported",
+            el,
+            hint="name the decision's id; choose between decisions with a gateway",
+        )
     if mapping not in DECISION_RESULT_MAPPINGS:
         ctx.strict(
             "bad_decision_result_mapping",

@@ -55,6 +55,11 @@ CASES = [
     ("business_rule_task_without_decision", "task", around('<bpmn:businessRuleTask id="task"/>')),
     ("call_activity_without_process", "task", around('<bpmn:callActivity id="task"/>')),
     (
+        "unsupported_decision_ref",
+        "task",
+        around('<bpmn:businessRuleTask id="task" camunda:decisionRef="${which}"/>'),
+    ),
+    (
         "mapping_without_target",
         "task",
         around(
