@@ -7,6 +7,7 @@ import json
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from conveyor import errors
 from conveyor.engine import errors as engine_errors
@@ -34,6 +35,7 @@ RAISED: dict[str, Exception] = {
     "expression": engine_errors.ExpressionError("Unknown name", source="total > limit", position=8),
     "not_waiting": engine_errors.NotWaiting("The instance is not waiting for message paid"),
     "bug": RuntimeError("a bug"),
+    "database_down": OperationalError("SELECT 1", {}, Exception("connection refused")),
 }
 
 
@@ -73,6 +75,7 @@ def _problem(response: object) -> dict[str, object]:
         ("model", 422, "invalid_model"),
         ("expression", 422, "expression_error"),
         ("not_waiting", 409, "not_waiting"),
+        ("database_down", 503, "database_not_ready"),
     ],
 )
 def test_each_error_class_maps_to_its_status_and_stable_code(
@@ -84,6 +87,12 @@ def test_each_error_class_maps_to_its_status_and_stable_code(
     assert problem["code"] == code
     assert problem["instance"] == f"/raise/{kind}"
     assert problem["detail"]
+
+
+def test_a_database_that_went_away_answers_503_with_retry_after(raising_client: TestClient) -> None:
+    response = raising_client.get("/raise/database_down")
+    assert response.headers["retry-after"] == "1"
+    assert "retry shortly" in str(_problem(response)["detail"])
 
 
 def test_field_errors_and_context_travel_as_extension_members(raising_client: TestClient) -> None:

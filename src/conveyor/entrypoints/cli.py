@@ -20,9 +20,16 @@ from conveyor.bootstrap import Runtime, build_runtime, initialize, require_datab
 from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
-from conveyor.entrypoints.cli_process import history_app, incidents_app, process_app, worker
 from conveyor.entrypoints.cli_config import config_app, inventory_app
-from conveyor.entrypoints.errors import EXPECTED_ERRORS, error_code, error_detail, exit_code_for
+from conveyor.entrypoints.cli_process import history_app, incidents_app, process_app, worker
+from conveyor.entrypoints.errors import (
+    EXPECTED_ERRORS,
+    INFRASTRUCTURE_ERRORS,
+    as_project_error,
+    error_code,
+    error_detail,
+    exit_code_for,
+)
 from conveyor.errors import ConveyorError, DatabaseNotReady
 from conveyor.services import api_tokens
 
@@ -33,13 +40,14 @@ class ConveyorGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # Any: typer's vendored click Context is private
         try:
             return super().invoke(ctx)
-        except EXPECTED_ERRORS as err:
+        except EXPECTED_ERRORS + INFRASTRUCTURE_ERRORS as caught:
+            err = as_project_error(caught)
             typer.echo(f"error [{error_code(err)}]: {error_detail(err)}", err=True)
             if isinstance(err, ConveyorError):
                 for item in err.errors:
                     where = ".".join(str(part) for part in item.get("loc", ()))
                     typer.echo(f"  - {where}: {item.get('msg', '')}", err=True)
-            raise typer.Exit(exit_code_for(err)) from err
+            raise typer.Exit(exit_code_for(err)) from caught
 
 
 app = typer.Typer(

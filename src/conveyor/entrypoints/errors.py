@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from conveyor import errors as conveyor_errors
 from conveyor.engine import errors as engine_errors
 
@@ -52,6 +54,21 @@ ERROR_TABLE: dict[type[BaseException], Translation] = {
 INTERNAL_ERROR = Translation(500, 1, "Internal server error")
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (conveyor_errors.ConveyorError, engine_errors.EngineError)
+
+# Failures of the infrastructure that are not bugs: the database went away, or
+# SQLite's lock wait ran out. They are translated into the project's errors.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError,)
+
+
+def as_project_error(error: Exception) -> Exception:
+    """``error`` itself, or the project error an infrastructure failure stands for."""
+    if isinstance(error, OperationalError):
+        reason = str(error.orig or error).strip().splitlines()[0] if str(error) else type(error).__name__
+        return conveyor_errors.DatabaseNotReady(
+            f"The database is not available right now ({reason}); retry shortly",
+            database="unavailable",
+        )
+    return error
 
 
 def translation_for(error: BaseException) -> Translation:

@@ -2,7 +2,9 @@
 
 Conveyor's and the engine's errors are translated through the one table in
 ``conveyor.entrypoints.errors``; request validation errors become 422
-``invalid_input`` with one ``errors`` entry per field; Starlette's own 404/405
+``invalid_input`` with one ``errors`` entry per field; a database that does not
+answer (or a SQLite lock wait that ran out) becomes 503 ``database_not_ready``
+with ``Retry-After``; Starlette's own 404/405
 and other HTTP errors get the same shape. Unexpected exceptions are handled by
 ``RequestContextMiddleware`` (500 ``internal_error``).
 """
@@ -18,11 +20,16 @@ from starlette.responses import JSONResponse, Response
 
 from conveyor.entrypoints.errors import (
     EXPECTED_ERRORS,
+    INFRASTRUCTURE_ERRORS,
     PROBLEM_MEDIA_TYPE,
+    as_project_error,
     problem_document,
     problem_for,
 )
-from conveyor.errors import Unauthenticated
+from conveyor.errors import DatabaseNotReady, Unauthenticated
+from conveyor.logs import get_logger
+
+log = get_logger("conveyor.api")
 
 HTTP_CODES = {
     400: ("bad_request", "Bad request"),
@@ -50,8 +57,17 @@ def problem_response(document: dict[str, Any], headers: dict[str, str] | None = 
 
 async def _conveyor_error(request: Request, exc: Exception) -> Response:
     document = problem_for(exc, instance=request.url.path, request_id=_request_id(request))
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, DatabaseNotReady):
+        headers = {"Retry-After": "1"}
     return problem_response(document, headers)
+
+
+async def _infrastructure_error(request: Request, exc: Exception) -> Response:
+    log.warning("database_unavailable", path=request.url.path, error=str(exc).splitlines()[0])
+    return await _conveyor_error(request, as_project_error(exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -95,5 +111,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     for error_class in EXPECTED_ERRORS:
         app.add_exception_handler(error_class, _conveyor_error)
+    for error_class in INFRASTRUCTURE_ERRORS:
+        app.add_exception_handler(error_class, _infrastructure_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
