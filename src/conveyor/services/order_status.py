@@ -1,0 +1,121 @@
+"""Order status and timeline: what people see of where an order's workflow is.
+
+Every state change of an order goes through ``milestone``: the event is
+appended to the unit of work's ``events`` (the outbox of a later issue
+publishes them) and the stored status moves by the domain's
+``StatusProjection`` (a table from event type to status, so a model with a new
+step needs a new entry, not new code). ``timeline`` reads the order's story
+back from what is stored: its placement, the workflow's history (every node
+entered, task created or completed, timer fired), pick confirmations,
+hand-overs and the carrier's tracking events, oldest first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from conveyor.adapters.db.workflow_tables import user_tasks, waits, workflow_history
+from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder
+from conveyor.domain.order_status import OrderStatus, StatusProjection
+from conveyor.services.unit_of_work import SqlUnitOfWork
+
+PROJECTION = StatusProjection()
+
+#: workflow history events worth showing on an order's timeline
+_SHOWN_HISTORY = {"node.completed", "task.created", "task.completed", "timer.fired", "message.received"}
+
+
+def milestone(uow: SqlUnitOfWork, order_id: str, event_type: str, at: datetime, **data: Any) -> OrderStatus:
+    """Record that ``event_type`` happened to the order; returns its status afterwards."""
+    repo = SqlOrders(uow.session)
+    current = repo.status(order_id)
+    before = OrderStatus(current) if current else OrderStatus.RECEIVED
+    after = PROJECTION.after(before, event_type)
+    if after is not before:
+        repo.set_status(order_id, after.value, at)
+    uow.record({"type": event_type, "order_id": order_id, "at": at.isoformat(), **data})
+    return after
+
+
+def waiting_nodes(session: Session, instance_id: str | None) -> list[dict[str, Any]]:
+    """The nodes the order's workflow waits at now (user tasks, messages, timers, incidents)."""
+    if instance_id is None:
+        return []
+    query = select(waits.c.node_id, waits.c.kind, waits.c.due_at, waits.c.message_name)
+    rows = session.execute(query.where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id))
+    return [{"node": r.node_id, "kind": r.kind, "due_at": r.due_at, "message": r.message_name} for r in rows]
+
+
+def open_tasks(session: Session, instance_id: str | None) -> list[dict[str, Any]]:
+    if instance_id is None:
+        return []
+    c = user_tasks.c
+    query = select(c.id, c.node_id, c.name, c.candidate_groups, c.assignee, c.state, c.created_at).where(
+        c.instance_id == instance_id, c.state.in_(("created", "claimed"))
+    )
+    return [
+        {
+            "id": r.id,
+            "node": r.node_id,
+            "name": r.name,
+            "candidate_groups": list(r.candidate_groups or []),
+            "assignee": r.assignee,
+            "state": r.state,
+            "created_at": r.created_at,
+        }
+        for r in session.execute(query.order_by(c.id))
+    ]
+
+
+def timeline(session: Session, order: StoredOrder) -> list[dict[str, Any]]:
+    """The order's story, oldest first: ``{"at", "event", "node"?, "detail"?}`` entries."""
+    entries: list[dict[str, Any]] = [
+        {"at": order.placed_at, "event": "order.placed", "detail": f"from channel {order.channel}"},
+    ]
+    if order.process_instance_id is not None:
+        h = workflow_history.c
+        query = select(h.at, h.event, h.node_id).where(h.instance_id == order.process_instance_id)
+        for row in session.execute(query.order_by(h.id)):
+            if row.event in _SHOWN_HISTORY or row.event.startswith("instance."):
+                entries.append({"at": row.at, "event": f"workflow.{row.event}", "node": row.node_id})
+    repo = SqlOrders(session)
+    for pick_list in repo.pick_lists(order_id=order.id):
+        entries.append(
+            {
+                "at": pick_list.created_at,
+                "event": "pick_list.created",
+                "detail": f"{pick_list.id} in {pick_list.warehouse}",
+            }
+        )
+        if pick_list.confirmed_at is not None:
+            entries.append(
+                {
+                    "at": pick_list.confirmed_at,
+                    "event": f"pick_list.{pick_list.status}",
+                    "detail": f"{pick_list.id} by {pick_list.confirmed_by or 'the warehouse'}",
+                }
+            )
+    shipments = repo.shipments(order_id=order.id)
+    for shipment in shipments:
+        if shipment.handed_over_at is not None:
+            entries.append(
+                {
+                    "at": shipment.handed_over_at,
+                    "event": "shipment.handed_over",
+                    "detail": f"{shipment.id} to {shipment.carrier} ({shipment.tracking_number})",
+                }
+            )
+    for event in repo.tracking_events([s.id for s in shipments]):
+        entries.append(
+            {
+                "at": event.at,
+                "event": f"shipment.{event.type}",
+                "detail": f"{event.shipment_id} {event.location}".strip(),
+            }
+        )
+    entries.sort(key=lambda entry: entry["at"])
+    return entries
