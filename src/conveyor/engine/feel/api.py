@@ -15,7 +15,7 @@ from conveyor.engine.errors import EngineError, ExpressionError, ExpressionLimit
 from conveyor.engine.feel import nodes as n
 from conveyor.engine.feel.builtins import BUILTINS
 from conveyor.engine.feel.compiler import Compiler
-from conveyor.engine.feel.limits import MAX_SOURCE_LENGTH, Run
+from conveyor.engine.feel.limits import CURRENT_RUN, MAX_SOURCE_LENGTH, Run
 from conveyor.engine.feel.parser import FeelParser
 from conveyor.engine.feel.unary import compile_test
 
@@ -46,8 +46,10 @@ class FeelExpression:
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         """The value of the expression over ``variables``; FEEL type errors give None."""
+        if self._steps:
+            return self._counted(variables)
         try:
-            return self._fn(variables, Run() if self._steps else _UNCOUNTED)
+            return self._fn(variables, _UNCOUNTED)
         except ExpressionError as err:
             if err.source is None:
                 raise type(err)(err.message, self.source) from err
@@ -58,6 +60,25 @@ class FeelExpression:
             raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
         except Exception as err:
             raise ExpressionError(f"could not evaluate ({type(err).__name__}: {err})", self.source) from err
+
+    def _counted(self, variables: Mapping[str, Any]) -> Any:
+        """Evaluate with a fresh step budget that built-ins can charge too."""
+        run = Run()
+        token = CURRENT_RUN.set(run)
+        try:
+            return self._fn(variables, run)
+        except ExpressionError as err:
+            if err.source is None:
+                raise type(err)(err.message, self.source) from err
+            raise
+        except EngineError:
+            raise
+        except RecursionError as err:
+            raise ExpressionLimitExceeded("evaluation nested too deeply", self.source) from err
+        except Exception as err:
+            raise ExpressionError(f"could not evaluate ({type(err).__name__}: {err})", self.source) from err
+        finally:
+            CURRENT_RUN.reset(token)
 
     def __repr__(self) -> str:
         return f"FeelExpression({self.source!r})"

@@ -9,6 +9,7 @@ size of any string or list an expression builds.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from conveyor.engine.errors import ExpressionLimitExceeded
@@ -42,3 +43,22 @@ def check_size(value: Any) -> Any:
     if isinstance(value, (str, list)) and len(value) > MAX_SIZE:
         raise ExpressionLimitExceeded(f"an expression built a value of {len(value)} items (limit {MAX_SIZE})")
     return value
+
+
+#: The budget of the evaluation running in this thread or task, for work done inside built-ins
+#: (deep comparisons, string(), flatten) that no loop counts. Set only for expressions with calls.
+CURRENT_RUN: ContextVar[Run | None] = ContextVar("feel_run", default=None)
+
+
+def charge(count: int) -> None:
+    """Spend ``count`` steps of the current evaluation's budget (if one is running)."""
+    if count:
+        run = CURRENT_RUN.get()
+        if run is not None:
+            run.tick(count)
+
+
+def remaining_steps() -> int:
+    """How many steps the current evaluation may still spend (MAX_SIZE outside an evaluation)."""
+    run = CURRENT_RUN.get()
+    return MAX_SIZE if run is None else max(run.limit - run.steps, 0)

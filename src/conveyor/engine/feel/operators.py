@@ -9,12 +9,13 @@ duration, duration * number and so on (see ``temporal_math``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, DecimalException
 from typing import Any
 
+from conveyor.engine.errors import ExpressionLimitExceeded
 from conveyor.engine.feel import temporal_math as tm
-from conveyor.engine.feel.limits import check_size
+from conveyor.engine.feel.limits import charge, check_size, remaining_steps
 from conveyor.engine.feel.values import KINDS, NUMBER_CONTEXT, Range, YearsMonthsDuration, kind, to_decimal
 
 _ORDERED = frozenset({"number", "string", "date", "date and time", "time", "days and time duration",
@@ -66,27 +67,52 @@ def equal(a: Any, b: Any) -> bool | None:
     ka, kb = kind(a), kind(b)
     if ka != kb:
         return None
+    if ka == "list" or ka == "context":
+        allowed = remaining_steps()
+        budget = [allowed]
+        try:
+            return _equal_deep(a, b, ka, budget)
+        finally:
+            charge(allowed - budget[0])
+    return _equal_scalar(a, b, ka)
+
+
+def _equal_scalar(a: Any, b: Any, ka: str) -> bool | None:
     if ka == "number":
         return to_decimal(a) == to_decimal(b)
-    if ka == "list":
-        if len(a) != len(b):
-            return False
-        for x, y in zip(a, b, strict=True):
-            same = equal(x, y)
-            if same is not True:
-                return same
-        return True
-    if ka == "context":
-        if a.keys() != b.keys():
-            return False
-        for key, x in a.items():
-            same = equal(x, b[key])
-            if same is not True:
-                return same
-        return True
     if ka in ("date and time", "time") and (a.tzinfo is None) != (b.tzinfo is None):
         return False
     return bool(a == b)
+
+
+def _equal_deep(a: Any, b: Any, ka: str, budget: list[int]) -> bool | None:
+    """Lists and contexts item by item, counting the items compared: values that share parts
+    (``[p, p]`` nested) can be far larger than they look, so the comparison is bounded."""
+    if a is b:
+        return True
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ExpressionLimitExceeded("comparing these values exceeds the evaluation's step budget")
+    pairs: Iterable[tuple[Any, Any]]
+    if ka == "list":
+        if len(a) != len(b):
+            return False
+        pairs = zip(a, b, strict=True)
+    else:
+        if a.keys() != b.keys():
+            return False
+        pairs = ((x, b[key]) for key, x in a.items())
+    for x, y in pairs:
+        if x is None or y is None:
+            same: bool | None = x is None and y is None
+        else:
+            kx, ky = kind(x), kind(y)
+            if kx != ky:
+                return None
+            same = _equal_deep(x, y, kx, budget) if kx in ("list", "context") else _equal_scalar(x, y, kx)
+        if same is not True:
+            return same
+    return True
 
 
 def not_equal(a: Any, b: Any) -> bool | None:

@@ -68,3 +68,30 @@ def test_catastrophic_regex_patterns_give_null_instead_of_hanging():
 def test_unary_tests_have_the_same_limits():
     with pytest.raises(ExpressionLimitExceeded):
         compile_unary_tests("(" * 500 + "1" + ")" * 500)
+
+
+# Values that share parts (`[p, p]` nested) are far larger than they look; working through them
+# must stay within the budget rather than run for hours.
+SHARED = "for i in 1..16 return [partial, partial]"
+
+
+def test_comparing_values_with_shared_parts_is_bounded(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_STEPS", 50_000)
+    with pytest.raises(ExpressionLimitExceeded, match="step"):
+        evaluate(f"{{x: {SHARED}, y: {SHARED}, same: x = y}}.same")
+
+
+def test_flattening_values_with_shared_parts_is_bounded(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_SIZE", 50_000)
+    with pytest.raises(ExpressionLimitExceeded, match="flatten"):
+        evaluate(f"count(flatten({SHARED}))")
+
+
+def test_string_of_values_with_shared_parts_is_bounded(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_SIZE", 50_000)
+    with pytest.raises(ExpressionLimitExceeded, match="string"):
+        evaluate(f"string({SHARED})")
+
+
+def test_distinct_values_of_a_long_list_keeps_one_of_each():
+    assert evaluate("distinct values(for i in 1..20000 return modulo(i, 3))") == [1, 2, 0]

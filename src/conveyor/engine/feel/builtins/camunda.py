@@ -7,6 +7,8 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from conveyor.engine.errors import ExpressionLimitExceeded
+from conveyor.engine.feel.builtins.lists import contains_equal, identity
 from conveyor.engine.feel.builtins.regex import compile_pattern, usable_input
 from conveyor.engine.feel.builtins.registry import builtin
 from conveyor.engine.feel.operators import equal
@@ -35,14 +37,26 @@ def extract(text: Any, pattern: Any) -> list[str] | None:
 def duplicate_values(items: Any) -> list[Any] | None:
     if not isinstance(items, list):
         return None
-    seen: list[Any] = []
+    seen: set[Any] = set()
+    reported: set[Any] = set()
+    seen_others: list[Any] = []  # lists and contexts, compared by FEEL equality
+    reported_others: list[Any] = []
     duplicates: list[Any] = []
     for item in items:
-        if any(equal(item, other) is True for other in seen):
-            if not any(equal(item, other) is True for other in duplicates):
+        key = identity(item)
+        if key is not None:
+            if key in seen and key not in reported:
+                reported.add(key)
+                duplicates.append(item)
+            seen.add(key)
+        elif contains_equal(seen_others, item):
+            if not contains_equal(reported_others, item):
+                reported_others.append(item)
                 duplicates.append(item)
         else:
-            seen.append(item)
+            if len(seen_others) > 2_000:
+                raise ExpressionLimitExceeded("duplicate values over more than 2000 lists or contexts")
+            seen_others.append(item)
     return duplicates
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from conveyor.engine.feel import temporal
 from conveyor.engine.feel.builtins.registry import builtin
-from conveyor.engine.feel.values import YearsMonthsDuration, to_decimal, to_feel_string
+from conveyor.engine.feel.text import to_feel_string
+from conveyor.engine.feel.values import YearsMonthsDuration, to_decimal
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 

@@ -12,11 +12,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from conveyor.engine.errors import ExpressionLimitExceeded
+from conveyor.engine.feel import limits
 from conveyor.engine.feel.builtins.registry import Builtin, builtin
 from conveyor.engine.feel.operators import add, equal, less
 from conveyor.engine.feel.values import NUMBER_CONTEXT, FeelFunction, kind, to_decimal
 
 VARIADIC = ("list",)
+_MAX_COMPARED = 2_000
 
 
 def _items(args: tuple[Any, ...]) -> list[Any] | None:
@@ -35,7 +38,7 @@ def _numbers(args: tuple[Any, ...]) -> list[Decimal] | None:
     return None if any(number is None for number in numbers) else numbers  # type: ignore[return-value]
 
 
-def _contains(items: list[Any], value: Any) -> bool:
+def contains_equal(items: list[Any], value: Any) -> bool:
     return any(equal(item, value) is True for item in items)
 
 
@@ -51,8 +54,8 @@ def _sorted(items: list[Any]) -> list[Any] | None:
 
 
 @builtin("list contains", ("list", "element"))
-def list_contains(items: Any, value: Any) -> bool | None:
-    return _contains(items, value) if isinstance(items, list) else None
+def listcontains_equal(items: Any, value: Any) -> bool | None:
+    return contains_equal(items, value) if isinstance(items, list) else None
 
 
 @builtin("count", ("list",))
@@ -220,13 +223,38 @@ def index_of(items: Any, value: Any) -> list[Decimal] | None:
     return [Decimal(i) for i, item in enumerate(items, start=1) if equal(item, value) is True]
 
 
+def identity(value: Any) -> Any:
+    """A hashable key equal for values FEEL calls equal (``1`` and ``1.0``, not ``true`` and ``1``);
+    None for lists and contexts, which are compared item by item instead."""
+    number = to_decimal(value)
+    if number is not None:
+        return ("number", number)
+    if isinstance(value, (list, tuple, dict)):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (kind(value), value)
+
+
 @builtin("distinct values", ("list",))
 def distinct_values(items: Any) -> list[Any] | None:
     if not isinstance(items, list):
         return None
     result: list[Any] = []
+    seen: set[Any] = set()
+    others: list[Any] = []  # lists and contexts: compared by FEEL equality (rare, so quadratic is fine)
     for item in items:
-        if not _contains(result, item):
+        key = identity(item)
+        if key is not None:
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+        elif not contains_equal(others, item):
+            if len(others) > _MAX_COMPARED:
+                raise ExpressionLimitExceeded(f"distinct values over {_MAX_COMPARED}+ lists or contexts")
+            others.append(item)
             result.append(item)
     return result
 
@@ -243,14 +271,21 @@ def flatten(items: Any) -> list[Any] | None:
         return None
     result: list[Any] = []
     stack = [iter(items)]
+    visits = 0  # shared sub-lists can make a small value flatten huge: count every element visited
     while stack:
         for item in stack[-1]:
+            visits += 1
+            if visits > limits.MAX_SIZE:
+                raise ExpressionLimitExceeded(f"flatten visited more than {limits.MAX_SIZE} elements")
             if isinstance(item, list):
+                if len(stack) > limits.MAX_NESTING:
+                    raise ExpressionLimitExceeded(f"flatten met lists nested over {limits.MAX_NESTING} deep")
                 stack.append(iter(item))
                 break
             result.append(item)
         else:
             stack.pop()
+    limits.charge(visits)
     return result
 
 
