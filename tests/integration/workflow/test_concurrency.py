@@ -158,3 +158,34 @@ def test_sigterm_stops_a_worker_that_exits_cleanly_and_releases_nothing_half_don
     assert sql("SELECT count(*) FROM handler_runs")[0][0] == 3 * len(ids)
     with recording.session_factory() as session:
         assert queries.list_incidents(session) == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_three_worker_processes_drain_two_thousand_instances_each_exactly_once(
+    recording: Workflow, migrated_runtime: Runtime, sql: Callable[..., list[Any]]
+) -> None:
+    if migrated_runtime.settings.is_sqlite:
+        pytest.skip("many worker processes share one PostgreSQL; SQLite has a single writer")
+    count = 2000
+    recording.deploy(parallel_jobs())
+    processes = [_spawn(migrated_runtime.settings.database_url, "--concurrency", "2") for _ in range(3)]
+    try:
+        for _ in range(count // 200):
+            _start_many(recording, "parallel", 200)
+        _wait_for(
+            lambda: sql("SELECT count(*) FROM process_instances WHERE state = 'completed'")[0][0] == count,
+            "every instance to complete",
+            limit=800,
+        )
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        codes = [process.wait(timeout=60) for process in processes]
+    assert codes == [0, 0, 0]
+    assert sql("SELECT count(*) FROM handler_runs")[0][0] == 3 * count  # unique (instance, node): none twice
+    assert sql("SELECT count(DISTINCT worker) FROM handler_runs WHERE node_id = 'pick'")[0][0] == 3
+    joins = sql("SELECT count(*) FROM workflow_history WHERE event = 'node.completed' AND node_id = 'join'")
+    assert joins[0][0] == count
+    assert sql("SELECT count(*) FROM jobs")[0][0] == 0
+    assert sql("SELECT count(*) FROM incidents")[0][0] == 0

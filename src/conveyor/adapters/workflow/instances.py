@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import (
@@ -59,6 +59,40 @@ _LOAD = (
 )
 
 
+# Statements on the hot path are built once: SQLAlchemy then reuses their compiled form, and a
+# step spends its time in the database rather than in building SQL.
+_SELECT = select(*_LOAD).where(process_instances.c.id == bindparam("instance_id"))
+_SELECT_LOCKED = _SELECT.with_for_update()
+_SAVE = (
+    update(process_instances)
+    .where(process_instances.c.id == bindparam("row_id"), process_instances.c.revision == bindparam("expected"))
+    .values(
+        state=bindparam("state"),
+        engine_state=bindparam("engine_state"),
+        variables=bindparam("variables"),
+        revision=bindparam("next_revision"),
+        updated_at=bindparam("now"),
+        definition_id=bindparam("definition_id"),
+        version=bindparam("version"),
+        ended_at=bindparam("ended_at"),
+    )
+)
+_REMOVE_WAITS = delete(waits).where(
+    waits.c.instance_id == bindparam("instance_id"), waits.c.wait_id.in_(bindparam("wait_ids", expanding=True))
+)
+_INSERT_WAITS = insert(waits)
+_INSERT_TASK = insert(user_tasks).returning(user_tasks.c.id)
+_INSERT_HISTORY = insert(workflow_history)
+_COMPLETE_TASK = (
+    update(user_tasks)
+    .where(user_tasks.c.id == bindparam("task_id"))
+    .values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"), data=bindparam("data"))
+)
+
+
+_INSERT_INSTANCE = insert(process_instances)
+
+
 class InstanceStore:
     def __init__(self, session: Session) -> None:
         self._s = session
@@ -67,15 +101,14 @@ class InstanceStore:
     # --- instances ------------------------------------------------------------------------------
 
     def load(self, instance_id: str, *, lock: bool = True) -> InstanceRow | None:
-        query = select(*_LOAD).where(process_instances.c.id == instance_id)
-        if lock and self._postgres:
-            query = query.with_for_update()
-        row = self._s.execute(query).first()
+        query = _SELECT_LOCKED if lock and self._postgres else _SELECT
+        row = self._s.connection().execute(query, {"instance_id": instance_id}).first()
         return InstanceRow(*row) if row else None
 
     def insert(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
-        self._s.execute(
-            insert(process_instances).values(
+        self._s.connection().execute(
+            _INSERT_INSTANCE,
+            dict(
                 id=row.id,
                 definition_id=row.definition_id,
                 process_key=row.process_key,
@@ -93,23 +126,22 @@ class InstanceStore:
         )
 
     def save(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
-        values: dict[str, Any] = {
-            "state": row.state,
-            "engine_state": row.engine_state,
-            "variables": variables,
-            "revision": row.revision + 1,
-            "updated_at": now,
-            "definition_id": row.definition_id,
-            "version": row.version,
-        }
-        if ended:
-            values["ended_at"] = now
-        result = self._s.execute(
-            update(process_instances)
-            .where(process_instances.c.id == row.id, process_instances.c.revision == row.revision)
-            .values(**values)
+        result = self._s.connection().execute(
+            _SAVE,
+            {
+                "row_id": row.id,
+                "expected": row.revision,
+                "state": row.state,
+                "engine_state": row.engine_state,
+                "variables": variables,
+                "next_revision": row.revision + 1,
+                "now": now,
+                "definition_id": row.definition_id,
+                "version": row.version,
+                "ended_at": now if ended else None,
+            },
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise StaleInstance(row.id)
         row.revision += 1
 
@@ -117,12 +149,12 @@ class InstanceStore:
 
     def add_waits(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self._s.execute(insert(waits), list(rows))
+            self._s.connection().execute(_INSERT_WAITS, list(rows))
 
     def remove_waits(self, instance_id: str, wait_ids: Iterable[int]) -> None:
         ids = list(wait_ids)
         if ids:
-            self._s.execute(delete(waits).where(waits.c.instance_id == instance_id, waits.c.wait_id.in_(ids)))
+            self._s.connection().execute(_REMOVE_WAITS, {"instance_id": instance_id, "wait_ids": ids})
 
     def move_wait_due(self, instance_id: str, wait_id: int, due: datetime | None) -> None:
         self._s.execute(
@@ -131,9 +163,9 @@ class InstanceStore:
 
     # --- user tasks -----------------------------------------------------------------------------
 
-    def add_tasks(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self._s.execute(insert(user_tasks), list(rows))
+    def add_tasks(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        connection = self._s.connection()
+        return [int(connection.execute(_INSERT_TASK, row).scalar_one()) for row in rows]
 
     def cancel_tasks(self, instance_id: str, wait_ids: Iterable[int]) -> None:
         ids = list(wait_ids)
@@ -149,11 +181,7 @@ class InstanceStore:
             )
 
     def complete_task(self, task_id: int, *, at: datetime, by: str | None, data: dict[str, Any]) -> None:
-        self._s.execute(
-            update(user_tasks)
-            .where(user_tasks.c.id == task_id)
-            .values(state="completed", completed_at=at, completed_by=by, data=data)
-        )
+        self._s.connection().execute(_COMPLETE_TASK, {"task_id": task_id, "at": at, "by": by, "data": data})
 
     # --- incidents ------------------------------------------------------------------------------
 
@@ -177,4 +205,4 @@ class InstanceStore:
 
     def append_history(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self._s.execute(insert(workflow_history), list(rows))
+            self._s.connection().execute(_INSERT_HISTORY, list(rows))

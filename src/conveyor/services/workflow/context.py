@@ -37,6 +37,12 @@ class StepContext:
     #: node id -> the last handler failure at that node during this step
     failures: dict[str, HandlerFailure] = field(default_factory=dict)
     job_id: int | None = None
+    #: instance id -> its state after the last step written in this transaction
+    states: dict[str, str] = field(default_factory=dict)
+    #: instance id -> ids of the user tasks its steps opened in this transaction
+    opened_tasks: dict[str, list[int]] = field(default_factory=dict)
+    #: (instance id, wait id) of user tasks completed in this transaction (not to be cancelled)
+    completed_waits: set[tuple[str, int]] = field(default_factory=set)
 
     def later(self, action: Callable[[StepContext], None]) -> None:
         if len(self.follow_ups) >= MAX_FOLLOW_UPS:

@@ -3,14 +3,18 @@
 Definitions never change once stored (a redeploy is a new version), so each
 process keeps one parsed and compiled copy per Conveyor process. The cache
 catches up with deployments made elsewhere (another API or worker process)
-by reading only definitions newer than the last deployment it has seen: on
-every start (one indexed ``max(id)`` query) and whenever a restored instance
-names a version it does not hold yet.
+by reading only definitions newer than the last deployment it has seen:
+whenever a restored instance names a version it does not hold yet, and when
+an instance starts on "the latest version" -- then at most once per
+``LATEST_CHECK_SECONDS`` (one indexed ``max(id)`` query), so a version deployed
+by another process is used by this one's new instances within that time.
+Deploying through this process refreshes at once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +25,8 @@ from conveyor.engine.runtime import ModelLibrary
 from conveyor.engine.runtime.compiled import CompiledProcess
 from conveyor.errors import NotFound
 
+LATEST_CHECK_SECONDS = 1.0
+
 
 class DeployedModels:
     """See the module docstring. Safe to share between threads."""
@@ -30,9 +36,14 @@ class DeployedModels:
         self._seen = 0
         self._ids: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
+        self._checked_at = float("-inf")
 
-    def refresh(self, session: Session) -> None:
-        """Load every definition deployed since the last refresh."""
+    def refresh(self, session: Session, *, max_age: float = 0.0) -> None:
+        """Load every definition deployed since the last refresh (unless checked within ``max_age`` s)."""
+        now = time.monotonic()
+        if now - self._checked_at < max_age:
+            return
+        self._checked_at = now
         store = DefinitionStore(session)
         if store.last_deployment_id() <= self._seen:
             return
@@ -55,8 +66,8 @@ class DeployedModels:
 
     def process(self, session: Session, key: str, version: int | None = None) -> CompiledProcess:
         """The compiled process (latest version unless ``version``); ``NotFound`` names the known ones."""
-        if version is None or (key, version) not in self._ids:
-            self.refresh(session)
+        if (key, version) not in self._ids:
+            self.refresh(session, max_age=LATEST_CHECK_SECONDS if version is None and key in self.keys() else 0.0)
         if version is None:
             versions = self.library.versions(key)
             if not versions:
@@ -71,6 +82,9 @@ class DeployedModels:
                 f"Process {key!r} has no version {version} (versions: {self.library.versions(key) or 'none'})"
             )
         return self.library.process(key, version)
+
+    def keys(self) -> list[str]:
+        return self.library.process_ids()
 
     def definition_id(self, key: str, version: int) -> int:
         return self._ids[(key, version)]

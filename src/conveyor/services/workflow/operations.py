@@ -30,10 +30,22 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Started:
+    """An instance after its first step: its state and the user tasks it waits on."""
+
     id: str
     process: str
     version: int
     state: str
+    tasks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stepped:
+    """An instance after a step: its state and the user tasks the step opened."""
+
+    id: str
+    state: str
+    tasks: tuple[int, ...] = ()
 
 
 class Workflow(WorkflowRuntime):
@@ -52,7 +64,7 @@ class Workflow(WorkflowRuntime):
         def work(ctx: StepContext) -> list[DeployedDefinition]:
             deployed = store_deployment(ctx.uow, source, file_name=file_name, deployed_by=deployed_by)
             created = [d.definition for d in deployed if d.created and d.definition.kind == "bpmn"]
-            if created:
+            if any(d.created for d in deployed):
                 self.models.refresh(ctx.uow.session)
                 for definition in created:
                     timers.schedule_timer_starts(self, ctx, definition.key)
@@ -71,18 +83,14 @@ class Workflow(WorkflowRuntime):
         business_key: str | None = None,
         uow: SqlUnitOfWork | None = None,
     ) -> Started:
-        def work(ctx: StepContext) -> Started:
+        def work(ctx: StepContext) -> tuple[StepContext, Started]:
             row = self.start_in(ctx, process, variables, version=version, business_key=business_key)
-            return Started(row.id, row.process_key, row.version, row.state)
+            return ctx, Started(row.id, row.process_key, row.version, row.state)
 
-        started = self._run(uow, work)
-        return self._refreshed(started)
-
-    def _refreshed(self, started: Started) -> Started:
-        """The instance's state after its follow-ups (a called process may have finished it)."""
-        with SqlUnitOfWork(self.session_factory) as uow:
-            row = InstanceStore(uow.session).load(started.id, lock=False)
-        return started if row is None else Started(row.id, row.process_key, row.version, row.state)
+        ctx, started = self._run(uow, work)
+        # follow-ups (a called process, a buffered message) may have moved it on since
+        tasks = tuple(ctx.opened_tasks.get(started.id, ()))
+        return Started(started.id, started.process, started.version, ctx.states.get(started.id, started.state), tasks)
 
     def cancel(self, instance_id: str, *, uow: SqlUnitOfWork | None = None) -> None:
         self._run(uow, lambda ctx: self.step(ctx, instance_id, lambda i, c: i.cancel(now=c.now)))
@@ -101,10 +109,10 @@ class Workflow(WorkflowRuntime):
         *,
         completed_by: str | None = None,
         uow: SqlUnitOfWork | None = None,
-    ) -> str:
-        """Complete a user task with form data (validated against its form); returns the instance id."""
+    ) -> Stepped:
+        """Complete a user task with form data (validated against its form)."""
 
-        def work(ctx: StepContext) -> str:
+        def work(ctx: StepContext) -> Stepped:
             session = ctx.uow.session
             found = session.execute(
                 select(user_tasks.c.instance_id, user_tasks.c.wait_id, user_tasks.c.state).where(
@@ -126,10 +134,12 @@ class Workflow(WorkflowRuntime):
                         errors=[{"loc": ["variables", name], "msg": msg} for name, msg in err.field_errors.items()],
                     ) from err
                 InstanceStore(session).complete_task(task_id, at=c.now, by=completed_by, data=dict(data or {}))
+                c.completed_waits.add((instance_id, wait_id))
                 c.uow.record({"type": "task.completed", "id": task_id, "instance_id": instance_id})
 
             self.step(ctx, instance_id, complete)
-            return str(instance_id)
+            self.drain(ctx)
+            return Stepped(instance_id, ctx.states[instance_id], tuple(ctx.opened_tasks.get(instance_id, ())))
 
         return self._run(uow, work)
 

@@ -103,7 +103,8 @@ class StepWriter:
         if removed:
             store.remove_waits(row.id, [w.id for w in removed])
             job_store.remove_for_waits(row.id, [w.id for w in removed if w.kind in JOB_WAITS])
-            store.cancel_tasks(row.id, [w.id for w in removed if w.kind == "userTask"])
+            cancelled = [w.id for w in removed if w.kind == "userTask" and (row.id, w.id) not in ctx.completed_waits]
+            store.cancel_tasks(row.id, cancelled)
             resolved = [w.id for w in removed if w.kind == "incident"]
             store.resolve_incidents(row.id, resolved, now)
             if resolved and state == "failed" and not opened:
@@ -115,6 +116,7 @@ class StepWriter:
                 if wait.due is not None:
                     job_store.move_due(row.id, wid, wait.due)
         row.state = state
+        ctx.states[row.id] = state
         if new:
             store.insert(row, variables=variables, now=now, ended=ended)
         else:
@@ -225,4 +227,5 @@ class StepWriter:
                     }
                 )
                 ctx.uow.record({"type": "incident.created", "instance_id": row.id, "node": wait.node})
-        store.add_tasks(tasks)
+        if tasks:
+            ctx.opened_tasks.setdefault(row.id, []).extend(store.add_tasks(tasks))
