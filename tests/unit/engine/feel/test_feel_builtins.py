@@ -191,3 +191,10 @@ def test_is_defined_tells_missing_from_null_variables():
     assert evaluate("is defined(x)", {}) is False
     assert evaluate("is defined(order.id)", {"order": {"id": 1}}) is True
     assert evaluate("is defined(order.id)", {"order": {}}) is False
+
+
+def test_a_one_item_list_stands_for_its_item_where_a_single_value_is_expected():
+    assert evaluate('upper case(names[item = "Bob"])', {"names": ["Al", "Bob"]}) == "BOB"
+    assert evaluate("abs([-2])") == 2
+    assert evaluate("count([5])") == 1
+    assert evaluate("string([1])") == "[1]"

@@ -11,22 +11,22 @@ from typing import Any
 from conveyor.engine.feel.builtins.registry import builtin
 
 
-@builtin("day of week", ("date",))
+@builtin("day of week", ("date",), singletons=True)
 def day_of_week(value: Any) -> str | None:
     return calendar.day_name[value.weekday()] if isinstance(value, dt.date) else None
 
 
-@builtin("month of year", ("date",))
+@builtin("month of year", ("date",), singletons=True)
 def month_of_year(value: Any) -> str | None:
     return calendar.month_name[value.month] if isinstance(value, dt.date) else None
 
 
-@builtin("day of year", ("date",))
+@builtin("day of year", ("date",), singletons=True)
 def day_of_year(value: Any) -> Decimal | None:
     return Decimal(value.timetuple().tm_yday) if isinstance(value, dt.date) else None
 
 
-@builtin("week of year", ("date",))
+@builtin("week of year", ("date",), singletons=True)
 def week_of_year(value: Any) -> Decimal | None:
     return Decimal(value.isocalendar()[1]) if isinstance(value, dt.date) else None
 

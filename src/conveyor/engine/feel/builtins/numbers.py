@@ -34,42 +34,42 @@ def _round(value: Any, scale: Any, mode: str) -> Decimal | None:
     return number.quantize(Decimal(1).scaleb(-places), rounding=mode, context=NUMBER_CONTEXT)
 
 
-@builtin("decimal", ("n", "scale"))
+@builtin("decimal", ("n", "scale"), singletons=True)
 def decimal(value: Any, scale: Any) -> Decimal | None:
     return _round(value, scale, ROUND_HALF_EVEN)
 
 
-@builtin("round up", ("n", "scale"))
+@builtin("round up", ("n", "scale"), singletons=True)
 def round_up(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_UP)
 
 
-@builtin("round down", ("n", "scale"))
+@builtin("round down", ("n", "scale"), singletons=True)
 def round_down(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_DOWN)
 
 
-@builtin("round half up", ("n", "scale"))
+@builtin("round half up", ("n", "scale"), singletons=True)
 def round_half_up(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_HALF_UP)
 
 
-@builtin("round half down", ("n", "scale"))
+@builtin("round half down", ("n", "scale"), singletons=True)
 def round_half_down(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_HALF_DOWN)
 
 
-@builtin("floor", ("n", "scale"))
+@builtin("floor", ("n", "scale"), singletons=True)
 def floor(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_FLOOR)
 
 
-@builtin("ceiling", ("n", "scale"))
+@builtin("ceiling", ("n", "scale"), singletons=True)
 def ceiling(value: Any, scale: Any = 0) -> Decimal | None:
     return _round(value, scale, ROUND_CEILING)
 
 
-@builtin("abs", ("n",))
+@builtin("abs", ("n",), singletons=True)
 def absolute(value: Any) -> Any:
     number = to_decimal(value)
     if number is not None:
@@ -81,7 +81,7 @@ def absolute(value: Any) -> Any:
     return None
 
 
-@builtin("modulo", ("dividend", "divisor"))
+@builtin("modulo", ("dividend", "divisor"), singletons=True)
 def modulo(dividend: Any, divisor: Any) -> Decimal | None:
     a, b = to_decimal(dividend), to_decimal(divisor)
     if a is None or b is None or not b:
@@ -91,7 +91,7 @@ def modulo(dividend: Any, divisor: Any) -> Decimal | None:
     return NUMBER_CONTEXT.subtract(a, NUMBER_CONTEXT.multiply(b, quotient))
 
 
-@builtin("sqrt", ("number",))
+@builtin("sqrt", ("number",), singletons=True)
 def sqrt(value: Any) -> Decimal | None:
     number = to_decimal(value)
     if number is None or number < 0:
@@ -99,7 +99,7 @@ def sqrt(value: Any) -> Decimal | None:
     return NUMBER_CONTEXT.sqrt(number)
 
 
-@builtin("log", ("number",))
+@builtin("log", ("number",), singletons=True)
 def log(value: Any) -> Decimal | None:
     number = to_decimal(value)
     if number is None or number <= 0:
@@ -107,7 +107,7 @@ def log(value: Any) -> Decimal | None:
     return NUMBER_CONTEXT.ln(number)
 
 
-@builtin("exp", ("number",))
+@builtin("exp", ("number",), singletons=True)
 def exp(value: Any) -> Decimal | None:
     number = to_decimal(value)
     return None if number is None else NUMBER_CONTEXT.exp(number)
@@ -120,13 +120,13 @@ def _whole(value: Any) -> int | None:
     return int(number)
 
 
-@builtin("odd", ("number",))
+@builtin("odd", ("number",), singletons=True)
 def odd(value: Any) -> bool | None:
     whole = _whole(value)
     return None if whole is None else whole % 2 == 1
 
 
-@builtin("even", ("number",))
+@builtin("even", ("number",), singletons=True)
 def even(value: Any) -> bool | None:
     whole = _whole(value)
     return None if whole is None else whole % 2 == 0

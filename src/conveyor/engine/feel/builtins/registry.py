@@ -42,11 +42,26 @@ class Builtin:
 BUILTINS: dict[str, Builtin] = {}
 
 
-def builtin(name: str, *signatures: tuple[str, ...], variadic: bool = False) -> Callable[[F], F]:
-    """Register the decorated function as the FEEL built-in ``name``."""
+def builtin(
+    name: str, *signatures: tuple[str, ...], variadic: bool = False, singletons: bool = False
+) -> Callable[[F], F]:
+    """Register the decorated function as the FEEL built-in ``name``.
+
+    ``singletons``: the function takes no lists, so a one-item list argument stands for its item
+    (DMN 10.3.2.9.4: ``upper case(names[item = "Bob"])`` is ``"BOB"``).
+    """
 
     def register(function: F) -> F:
-        BUILTINS[name] = Builtin(name, function, signatures or ((),), variadic)
+        called: Callable[..., Any] = _unwrapping(function) if singletons else function
+        BUILTINS[name] = Builtin(name, called, signatures or ((),), variadic)
         return function
 
     return register
+
+
+def _unwrapping(function: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return function(*[arg[0] if type(arg) is list and len(arg) == 1 else arg for arg in args])
+
+    call.__doc__ = function.__doc__
+    return call

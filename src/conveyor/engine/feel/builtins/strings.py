@@ -19,7 +19,7 @@ def _whole(value: Any) -> int | None:
     return int(number)
 
 
-@builtin("substring", ("string", "start position", "length"))
+@builtin("substring", ("string", "start position", "length"), singletons=True)
 def substring(text: Any, start: Any, length: Any = None) -> str | None:
     position = _whole(start)
     if not isinstance(text, str) or position is None or not position:
@@ -33,22 +33,22 @@ def substring(text: Any, start: Any, length: Any = None) -> str | None:
     return text[max(begin, 0) : max(begin + count, 0)]
 
 
-@builtin("string length", ("string",))
+@builtin("string length", ("string",), singletons=True)
 def string_length(text: Any) -> Decimal | None:
     return Decimal(len(text)) if isinstance(text, str) else None
 
 
-@builtin("upper case", ("string",))
+@builtin("upper case", ("string",), singletons=True)
 def upper_case(text: Any) -> str | None:
     return text.upper() if isinstance(text, str) else None
 
 
-@builtin("lower case", ("string",))
+@builtin("lower case", ("string",), singletons=True)
 def lower_case(text: Any) -> str | None:
     return text.lower() if isinstance(text, str) else None
 
 
-@builtin("substring before", ("string", "match"))
+@builtin("substring before", ("string", "match"), singletons=True)
 def substring_before(text: Any, match: Any) -> str | None:
     if not isinstance(text, str) or not isinstance(match, str):
         return None
@@ -56,7 +56,7 @@ def substring_before(text: Any, match: Any) -> str | None:
     return text[:found] if found >= 0 else ""
 
 
-@builtin("substring after", ("string", "match"))
+@builtin("substring after", ("string", "match"), singletons=True)
 def substring_after(text: Any, match: Any) -> str | None:
     if not isinstance(text, str) or not isinstance(match, str):
         return None
@@ -64,28 +64,28 @@ def substring_after(text: Any, match: Any) -> str | None:
     return text[found + len(match) :] if found >= 0 else ""
 
 
-@builtin("contains", ("string", "match"))
+@builtin("contains", ("string", "match"), singletons=True)
 def contains(text: Any, match: Any) -> bool | None:
     if not isinstance(text, str) or not isinstance(match, str):
         return None
     return match in text
 
 
-@builtin("starts with", ("string", "match"))
+@builtin("starts with", ("string", "match"), singletons=True)
 def starts_with(text: Any, match: Any) -> bool | None:
     if not isinstance(text, str) or not isinstance(match, str):
         return None
     return text.startswith(match)
 
 
-@builtin("ends with", ("string", "match"))
+@builtin("ends with", ("string", "match"), singletons=True)
 def ends_with(text: Any, match: Any) -> bool | None:
     if not isinstance(text, str) or not isinstance(match, str):
         return None
     return text.endswith(match)
 
 
-@builtin("matches", ("input", "pattern", "flags"))
+@builtin("matches", ("input", "pattern", "flags"), singletons=True)
 def matches(text: Any, pattern: Any, flags: Any = None) -> bool | None:
     if not isinstance(text, str) or not isinstance(pattern, str) or not usable_input(text):
         return None
@@ -93,7 +93,7 @@ def matches(text: Any, pattern: Any, flags: Any = None) -> bool | None:
     return None if compiled is None else compiled.search(text) is not None
 
 
-@builtin("replace", ("input", "pattern", "replacement", "flags"))
+@builtin("replace", ("input", "pattern", "replacement", "flags"), singletons=True)
 def replace(text: Any, pattern: Any, replacement: Any, flags: Any = None) -> str | None:
     if not all(isinstance(value, str) for value in (text, pattern, replacement)) or not usable_input(text):
         return None
@@ -103,7 +103,7 @@ def replace(text: Any, pattern: Any, replacement: Any, flags: Any = None) -> str
     return compiled.sub(python_replacement(replacement), text)
 
 
-@builtin("split", ("string", "delimiter"))
+@builtin("split", ("string", "delimiter"), singletons=True)
 def split(text: Any, delimiter: Any) -> list[str] | None:
     if not isinstance(text, str) or not isinstance(delimiter, str) or not usable_input(text):
         return None
