@@ -116,7 +116,7 @@ class CompiledProcess:
                 for definition in node.definitions:
                     if definition.trigger is Trigger.LINK and definition.link_name:
                         self.links[(node.parent, definition.link_name)] = node.id
-        self._ancestors: dict[str, frozenset[str]] = {}
+        self._ancestors: dict[tuple[str, str | None], frozenset[str]] = {}
         #: incoming flows by target, and the nodes a node can be entered from (flows and
         #: boundary events' attachment), for the inclusive join's reachability check
         self.incoming: dict[str, list[SequenceFlow]] = defaultdict(list)
@@ -147,21 +147,21 @@ class CompiledProcess:
         except KeyError as err:
             raise InstanceError(f"process {self.id!r} has no node {node_id!r}") from err
 
-    def ancestors(self, node_id: str) -> frozenset[str]:
-        """Nodes of the same scope from which ``node_id`` can still be reached (inclusive joins)."""
-        found = self._ancestors.get(node_id)
+    def ancestors(self, node_id: str, avoid: str | None = None) -> frozenset[str]:
+        """Nodes from which ``node_id`` can be reached without passing ``avoid`` (inclusive joins)."""
+        key = (node_id, avoid)
+        found = self._ancestors.get(key)
         if found is None:
             seen: set[str] = set()
             todo = [node_id]
             while todo:
                 for source in self.predecessors.get(todo.pop(), ()):
-                    if source not in seen:
+                    if source not in seen and source != avoid:
                         seen.add(source)
                         todo.append(source)
             found = frozenset(seen)
-            self._ancestors[node_id] = found
+            self._ancestors[key] = found
         return found
-
 
 def _ordered(node: Node, flows: list[SequenceFlow]) -> list[SequenceFlow]:
     """Outgoing flows in the model's order (the node's ``outgoing`` list when it has one)."""

@@ -259,9 +259,10 @@ class Core:
         return False
 
     def _join_can_fire(self, joining: Token) -> bool:
-        """BPMN 2.0 section 13.4.3: the join fires unless some token can still reach an empty
-        incoming flow by a path that neither passes the join itself nor passes a node from which
-        a filled incoming flow can be reached (such a token would arrive after the join fired)."""
+        """BPMN 2.0 section 13.4.3: the join waits while a token can still reach one of its empty
+        incoming flows by a path whose intermediate nodes are neither the join itself nor nodes
+        from which a filled incoming flow can be reached without passing the join (a token on
+        such a path would only arrive after the join fired, e.g. round a loop)."""
         proc = self.proc
         node = joining.node
         here = [t for t in self.tokens.values() if t.scope == joining.scope]
@@ -271,22 +272,25 @@ class Core:
         for flow in incoming:
             if flow.id in filled:
                 blocked.add(flow.source)
-                blocked.update(proc.ancestors(flow.source))
-        positions = {t.node for t in here if t.node not in blocked}
-        if not positions:
-            return True
+                blocked.update(proc.ancestors(flow.source, avoid=node))
+        positions = {t.node for t in here if t.node != node}
         for flow in incoming:
-            if flow.id in filled or flow.source in blocked:
+            if flow.id in filled:
+                continue
+            if flow.source in positions:
+                return False
+            if flow.source in blocked:
                 continue
             seen = {flow.source}
             todo = [flow.source]
             while todo:
-                current = todo.pop()
-                if current in positions:
-                    return False
-                for source in proc.predecessors.get(current, ()):
-                    if source not in blocked and source not in seen:
-                        seen.add(source)
+                for source in proc.predecessors.get(todo.pop(), ()):
+                    if source in seen:
+                        continue
+                    seen.add(source)
+                    if source in positions:
+                        return False
+                    if source not in blocked:
                         todo.append(source)
         return True
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from conveyor.engine.bpmn.model import UserTask
 from conveyor.engine.errors import InstanceError, NotWaiting
 from conveyor.engine.runtime import activities, events, flow, nodes, state, tasks, throwing
 from conveyor.engine.runtime.core import Core, Stuck
@@ -22,8 +21,8 @@ from conveyor.engine.runtime.effects import Effect, HistoryEvent
 from conveyor.engine.runtime.forms import validate_form
 from conveyor.engine.runtime.handlers import Handlers
 from conveyor.engine.runtime.library import ModelLibrary
-from conveyor.engine.runtime.records import ON_BOUNDARY, ON_SCOPE, PROCESS, Token, WaitRec
-from conveyor.engine.runtime.views import Incident, UserTaskInfo, Wait
+from conveyor.engine.runtime.records import PROCESS, Token, WaitRec
+from conveyor.engine.runtime.views import Incident, Wait, wait_view
 
 ACTIVE = "active"
 
@@ -177,41 +176,8 @@ class Instance:
         history, self._core.history = self._core.history, []
         return history
 
-    def _view(self, w: WaitRec) -> Wait:
-        data = w.data
-        task = None
-        node = self._core.proc.nodes.get(w.node)
-        if w.kind == "userTask" and isinstance(node, UserTask):
-            task = UserTaskInfo(
-                name=node.name,
-                assignee=data.get("as"),
-                candidate_groups=tuple(data.get("cg", ())),
-                candidate_users=tuple(data.get("cu", ())),
-                due_date=data.get("due"),
-                follow_up_date=data.get("fu"),
-                priority=data.get("pr"),
-                form_key=node.form_key,
-                form_fields=node.form_fields,
-            )
-        headers = dict(getattr(node, "headers", {}) or {}) if w.kind == "job" else None
-        return Wait(
-            id=w.id,
-            node=w.node,
-            kind=w.kind,
-            due=w.due,
-            message_name=data.get("msg"),
-            correlation_key=data.get("key"),
-            signal_name=data.get("sig"),
-            task=task,
-            task_type=data.get("type"),
-            headers=headers,
-            retries=getattr(node, "retries", None) if w.kind == "job" else None,
-            child_id=data.get("child"),
-            error=data.get("err"),
-            attempts=data.get("n", 0),
-            boundary=w.via == ON_BOUNDARY,
-            event_subprocess=w.via == ON_SCOPE,
-        )
+    def _view(self, wait: WaitRec) -> Wait:
+        return wait_view(self._core.proc, wait)
 
     # --- operations -----------------------------------------------------------------------------
 

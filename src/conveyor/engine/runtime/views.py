@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from conveyor.engine.bpmn.model import FormField
+from conveyor.engine.bpmn.model import FormField, UserTask
+from conveyor.engine.runtime.records import ON_BOUNDARY, ON_SCOPE, WaitRec
+
+if TYPE_CHECKING:
+    from conveyor.engine.runtime.compiled import CompiledProcess
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +78,41 @@ class StartEventInfo:
     signal_name: str | None = None
     timer_kind: str | None = None
     timer_value: Any = None
+
+
+def wait_view(proc: CompiledProcess, w: WaitRec) -> Wait:
+    """The public view of one wait record."""
+    data = w.data
+    task = None
+    node = proc.nodes.get(w.node)
+    if w.kind == "userTask" and isinstance(node, UserTask):
+        task = UserTaskInfo(
+            name=node.name,
+            assignee=data.get("as"),
+            candidate_groups=tuple(data.get("cg", ())),
+            candidate_users=tuple(data.get("cu", ())),
+            due_date=data.get("due"),
+            follow_up_date=data.get("fu"),
+            priority=data.get("pr"),
+            form_key=node.form_key,
+            form_fields=node.form_fields,
+        )
+    headers = dict(getattr(node, "headers", {}) or {}) if w.kind == "job" else None
+    return Wait(
+        id=w.id,
+        node=w.node,
+        kind=w.kind,
+        due=w.due,
+        message_name=data.get("msg"),
+        correlation_key=data.get("key"),
+        signal_name=data.get("sig"),
+        task=task,
+        task_type=data.get("type"),
+        headers=headers,
+        retries=getattr(node, "retries", None) if w.kind == "job" else None,
+        child_id=data.get("child"),
+        error=data.get("err"),
+        attempts=data.get("n", 0),
+        boundary=w.via == ON_BOUNDARY,
+        event_subprocess=w.via == ON_SCOPE,
+    )
