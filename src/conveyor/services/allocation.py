@@ -17,6 +17,9 @@ does. The steps:
    the order is planned again from fresh numbers, up to ``MAX_ATTEMPTS``
    times; in the last attempt what cannot be reserved is backordered
    instead. Stock is never oversold either way: the guard decides.
+
+Allocating an order again (a retried step, or another try for a backordered
+order) only reserves what its lines do not hold yet.
 """
 
 from __future__ import annotations
@@ -117,24 +120,33 @@ def allocate_order(
             problem = {"loc": ["channel"], "path": "channel", "msg": f"unknown channel {channel!r}"}
             raise NotFound(f"There is no sales channel {channel!r}", errors=[problem])
         channel = found
-    point = destination.coordinates or (geocoder or shared_geocoder()).locate(destination)
-    requested = [RequestedLine(line.sku, line.quantity) for line in lines]
     keeper = StockKeeper(session)
+    already = [
+        LineReservation(r.line_no or 0, r.warehouse, r.sku, r.quantity)
+        for r in keeper.stock.reservations_of(order_id)
+    ]
+    missing = _backorders(lines, already)
+    if not missing:  # allocating again (a retried step) reserves nothing twice
+        return AllocationOutcome(tuple(already), (), destination.coordinates, 0)
+    point = destination.coordinates or (geocoder or shared_geocoder()).locate(destination)
+    open_lines = [LineToAllocate(b.line_no, b.sku, b.quantity) for b in missing]
+    requested = [RequestedLine(line.sku, line.quantity) for line in open_lines]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         plan = allocate(
-            requested, candidates(session, [line.sku for line in lines]), destination=point,
+            requested, candidates(session, [line.sku for line in open_lines]), destination=point,
             strategy=channel.allocation_strategy,
             priority_list=channel.warehouse_priority
             if channel.allocation_strategy is AllocationStrategy.PRIORITY_LIST else (),
         )  # fmt: skip
         last = attempt == MAX_ATTEMPTS
         savepoint = session.begin_nested()
-        reserved = _reserve(keeper, order_id, lines, plan, tolerate_shortfall=last)
+        reserved = _reserve(keeper, order_id, open_lines, plan, tolerate_shortfall=last)
         if reserved is None:
             savepoint.rollback()
             continue
         savepoint.commit()
-        return AllocationOutcome(tuple(reserved), _backorders(lines, reserved), point, attempt)
+        held = [*already, *reserved]
+        return AllocationOutcome(tuple(held), _backorders(lines, held), point, attempt)
     raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
 
 

@@ -140,3 +140,21 @@ def test_a_channel_with_a_priority_list_uses_its_warehouses_in_that_order(networ
         )
         uow.commit()
     assert outcome.warehouses == ("AUS",)
+
+
+def test_allocating_an_order_again_only_reserves_what_its_lines_still_miss(
+    network: Runtime, check_ledger: Check
+) -> None:
+    _stock(network, BER__MUG_1=2)
+    lines = [LineToAllocate(1, "MUG-1", 3)]
+    first = _allocate(network, lines)
+    assert [(b.line_no, b.quantity) for b in first.backorders] == [(1, 1)]
+    assert _allocate(network, lines).attempts >= 1  # nothing new in stock: still one short
+    _stock(network, LYS__MUG_1=5)
+    second = _allocate(network, lines)
+    assert second.is_complete
+    assert sorted((r.warehouse, r.quantity) for r in second.reservations) == [("BER", 2), ("LYS", 1)]
+    third = _allocate(network, lines)
+    assert (third.attempts, third.is_complete) == (0, True)
+    assert sum(level.reserved for level in inventory.stock_levels(network.unit_of_work())) == 3
+    check_ledger(network)
