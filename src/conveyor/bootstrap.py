@@ -22,8 +22,11 @@ from conveyor.config import Settings, load_settings
 from conveyor.domain.auth import Role
 from conveyor.errors import DatabaseNotReady
 from conveyor.logs import configure_logging, get_logger
+from conveyor.processes import bundled_model_paths
 from conveyor.services import api_tokens, configuration
+from conveyor.services.fulfilment_handlers import register_order_handlers
 from conveyor.services.unit_of_work import SqlUnitOfWork
+from conveyor.services.workflow import default_registry, workflow_for
 
 log = get_logger(__name__)
 
@@ -52,6 +55,7 @@ def build_runtime(settings: Settings | None = None, *, configure_logs: bool = Tr
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     engine = build_engine(settings.database_url)
+    register_order_handlers(default_registry())
     return Runtime(settings=settings, engine=engine, session_factory=build_session_factory(engine))
 
 
@@ -107,6 +111,17 @@ def check_readiness(runtime: Runtime) -> Readiness:
     return Readiness(database="ok", migrations="head", revision=revision)
 
 
+def deploy_bundled_processes(runtime: Runtime) -> list[str]:
+    """Deploy ``conveyor/processes/*.bpmn|dmn``; an unchanged file is a no-op. Returns what was new."""
+    workflow = workflow_for(runtime)
+    deployed: list[str] = []
+    for path in bundled_model_paths():
+        for entry in workflow.deploy(path.read_bytes(), file_name=path.name, deployed_by="conveyor init"):
+            if entry.created:
+                deployed.append(f"deployed {entry.definition.key} version {entry.definition.version}")
+    return deployed
+
+
 @dataclass
 class InitReport:
     """What ``initialize`` did, for the CLI to tell the user."""
@@ -139,5 +154,6 @@ def initialize(runtime: Runtime) -> InitReport:
         report.steps.append("issued the first admin token")
     if configuration.load_default_configuration(runtime.unit_of_work()) is not None:
         report.steps.append("loaded the default configuration (conveyor config export shows it)")
+    report.steps.extend(deploy_bundled_processes(runtime))
     log.info("initialized", revision=after, previous_revision=before, steps=report.steps)
     return report

@@ -57,7 +57,7 @@ def test_a_new_route_is_protected_without_writing_any_auth_code(
     monkeypatch: pytest.MonkeyPatch, migrated_runtime: Runtime, admin_token: str
 ) -> None:
     """A later feature adds a router to PROTECTED_ROUTERS and forgets about auth: it is still safe."""
-    forgetful = APIRouter(prefix="/orders")
+    forgetful = APIRouter(prefix="/forgotten-reports")
 
     @forgetful.get("/secret-report")
     def secret_report() -> dict[str, str]:
@@ -65,8 +65,8 @@ def test_a_new_route_is_protected_without_writing_any_auth_code(
 
     monkeypatch.setattr(app_module, "PROTECTED_ROUTERS", [*app_module.PROTECTED_ROUTERS, forgetful])
     with TestClient(app_module.create_app(runtime=migrated_runtime)) as client:
-        assert client.get("/api/v1/orders/secret-report").status_code == 401
-        allowed = client.get("/api/v1/orders/secret-report", headers=bearer(admin_token))
+        assert client.get("/api/v1/forgotten-reports/secret-report").status_code == 401
+        allowed = client.get("/api/v1/forgotten-reports/secret-report", headers=bearer(admin_token))
         assert allowed.json() == {"revenue": "lots"}
 
 

@@ -40,7 +40,7 @@ class TaskCompleter(Protocol):
         *,
         completed_by: str | None = None,
         uow: SqlUnitOfWork | None = None,
-    ) -> str: ...
+    ) -> object: ...
 
 
 def new_pick_list_id() -> str:

@@ -21,9 +21,12 @@ from conveyor.entrypoints.api.routes import (
     inventory,
     me,
     messages,
+    orders,
+    pick_lists,
     process_instances,
     processes,
     products,
+    shipments,
     signals,
     tasks,
     tokens,
@@ -36,5 +39,6 @@ PROTECTED_ROUTERS: list[APIRouter] = [me.router, tokens.router]
 PROTECTED_ROUTERS += [categories.router, products.router, warehouses.router, channels.router, carriers.router]
 PROTECTED_ROUTERS += [inventory.router, config.router]
 PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, incidents, messages, signals)]
+PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = []
 ROOT_ROUTERS: list[APIRouter] = [health.router]
