@@ -33,7 +33,7 @@ from conveyor.engine.feel import evaluate
         ('string join(["a", "b"])', "ab"),
     ],
 )
-def test_string_functions(expression, expected):
+def test_string_functions_give_the_results_dmn_specifies(expression, expected):
     assert evaluate(expression) == expected
 
 
@@ -60,7 +60,7 @@ def test_string_functions(expression, expected):
         ("log(1)", Decimal(0)),
     ],
 )
-def test_number_functions(expression, expected):
+def test_number_functions_give_the_results_dmn_specifies(expression, expected):
     assert evaluate(expression) == expected
 
 
@@ -96,7 +96,7 @@ def test_number_functions(expression, expected):
         ("is empty([])", True),
     ],
 )
-def test_list_functions(expression, expected):
+def test_list_functions_give_the_results_dmn_specifies(expression, expected):
     assert evaluate(expression) == expected
 
 
@@ -115,7 +115,7 @@ def test_stddev_is_the_sample_standard_deviation():
         ("get or else(null, 5)", 5),
     ],
 )
-def test_context_functions(expression, expected):
+def test_context_functions_give_the_results_dmn_specifies(expression, expected):
     assert evaluate(expression) == expected
 
 
@@ -128,7 +128,7 @@ def test_context_functions(expression, expected):
         ("week of year(date(2021, 1, 3))", 53),
     ],
 )
-def test_date_functions(expression, expected):
+def test_date_functions_name_days_months_and_weeks(expression, expected):
     assert evaluate(expression) == expected
 
 
@@ -156,7 +156,7 @@ def test_now_is_timezone_aware_and_today_is_a_date():
         ('duration("P2D")', dt.timedelta(days=2)),
     ],
 )
-def test_conversion_functions(expression, expected):
+def test_conversion_functions_read_text_and_numbers(expression, expected):
     assert evaluate(expression) == expected
 
 

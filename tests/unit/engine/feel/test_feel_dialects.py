@@ -46,7 +46,7 @@ def test_juel_property_paths_on_maps():
     assert juel("${order['id']}", order={"id": 7}) == 7
 
 
-def test_juel_empty_operator():
+def test_juel_empty_is_true_for_null_and_empty_values():
     assert juel("${empty items}", items=[]) is True
     assert juel("${empty name}", name=None) is True
     assert juel("${not empty name}", name="x") is True

@@ -43,7 +43,7 @@ from conveyor.engine.feel import evaluate
         ('before(date("2024-01-01"), date("2024-02-01"))', True),
     ],
 )
-def test_range_functions(expression, expected):
+def test_range_functions_compare_points_and_ranges_as_dmn_specifies(expression, expected):
     assert evaluate(expression) is expected
 
 
@@ -63,5 +63,5 @@ def test_range_functions(expression, expected):
         ('is(date("2024-01-01"), date and time("2024-01-01T00:00:00"))', False),
     ],
 )
-def test_camunda_extension_functions(expression, expected):
+def test_camunda_extension_functions_behave_as_in_zeebe(expression, expected):
     assert evaluate(expression) == expected

@@ -31,7 +31,7 @@ def test_comparison_entries_can_read_variables():
     assert not matches("> limit", 2, limit=3)
 
 
-def test_range_entries():
+def test_range_entries_respect_open_and_closed_ends():
     assert matches("[1..5]", 5)
     assert not matches("[1..5[", 5)
     assert not matches("]1..5]", 1)
@@ -78,7 +78,7 @@ def test_list_valued_entries_contain_the_input():
     assert not matches("allowed", "US", allowed=["DE", "FR"])
 
 
-def test_date_entries():
+def test_date_range_entries_match_dates_inside():
     import datetime as dt
 
     assert matches('[date("2024-01-01")..date("2024-12-31")]', dt.date(2024, 6, 1))
