@@ -168,3 +168,49 @@ def test_a_loop_without_a_wait_state_becomes_an_incident_instead_of_hanging(run,
     rt.start()
     [(_node, error)] = rt.incidents
     assert "a loop without a wait state" in error
+
+
+def test_an_event_based_gateway_can_wait_on_a_receive_task(run):
+    body = document(
+        '<startEvent id="start"/><eventBasedGateway id="race"/><receiveTask id="answer" messageRef="m"/>'
+        '<intermediateCatchEvent id="silence"><timerEventDefinition><timeDuration>P1D</timeDuration>'
+        '</timerEventDefinition></intermediateCatchEvent><endEvent id="ok"/><endEvent id="chase"/>'
+        + flows("start -> race", "race -> answer -> ok", "race -> silence -> chase"),
+        roots='<message id="m" name="customer.replied"/>')
+    rt = run(body).start()
+    assert rt.waiting == [("answer", "receiveTask"), ("silence", "timer")]
+    assert rt.message("customer.replied", None, {"text": "yes"})
+    assert rt.path == ["start", "race", "answer", "ok"]
+    assert rt.variables == {"text": "yes"}
+
+
+def test_signal_and_escalation_event_sub_processes_start_in_their_scope(run):
+    body = document(
+        '<startEvent id="start"/><intermediateThrowEvent id="shout"><escalationEventDefinition '
+        'escalationRef="esc"/></intermediateThrowEvent><userTask id="work"/><endEvent id="end"/>'
+        '<subProcess id="on_signal" triggeredByEvent="true">'
+        '<startEvent id="sig_start" isInterrupting="false">'
+        '<signalEventDefinition signalRef="sig"/></startEvent><endEvent id="sig_end"/>'
+        + flows("sig_start -> sig_end") + "</subProcess>"
+        '<subProcess id="on_esc" triggeredByEvent="true"><startEvent id="esc_start" isInterrupting="false">'
+        '<escalationEventDefinition escalationRef="esc"/></startEvent><endEvent id="esc_end"/>'
+        + flows("esc_start -> esc_end") + "</subProcess>" + flows("start -> shout -> work -> end"),
+        roots='<signal id="sig" name="recall"/><escalation id="esc" escalationCode="SLOW"/>')
+    rt = run(body).start()
+    assert "on_esc" in rt.path
+    assert rt.signal("recall") == 1
+    assert "on_signal" in rt.path
+    assert ("work", "userTask") in rt.waiting
+
+
+def test_a_call_activity_can_pin_the_called_process_version():
+    v1 = document('<startEvent id="s"/><endEvent id="e"/>' + flows("s -> e"), process_id="child")
+    v2 = document('<startEvent id="s"/><userTask id="new_step"/><endEvent id="e"/>'
+                  + flows("s -> new_step -> e"), process_id="child")
+    parent = document('<startEvent id="start"/><callActivity id="call" calledElement="child" '
+                      'camunda:calledElementBinding="version" camunda:calledElementVersion="1"/>'
+                      '<endEvent id="end"/>' + flows("start -> call -> end"))
+    engine = Engine(library_of(v1, v2, parent))
+    started = engine.start("p", now=T0)
+    assert started.state == "completed"
+    assert [i.version for i in engine.instances.values() if i.process_id == "child"] == [1]
