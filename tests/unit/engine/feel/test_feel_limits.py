@@ -55,9 +55,13 @@ def test_exponential_recursion_through_function_values_is_refused():
         evaluate(expression)
 
 
-def test_strings_larger_than_the_size_limit_are_refused():
+def test_strings_larger_than_the_size_limit_are_refused(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_SIZE", 10_000)
+    assert len(evaluate('string join(for i in 1..1000 return "abcdefgh")')) == 8000
     with pytest.raises(ExpressionLimitExceeded, match="value of"):
-        evaluate("string join(for i in 1..200000 return \"abcdefgh\")")
+        evaluate('string join(for i in 1..2000 return "abcdefgh")')
+    with pytest.raises(ExpressionLimitExceeded, match="value of"):
+        evaluate('{a: string join(for i in 1..1000 return "abcdefgh"), b: a + a}.b')
 
 
 def test_catastrophic_regex_patterns_give_null_instead_of_hanging():

@@ -16,7 +16,7 @@ decimals = st.decimals(min_value=-(10**12), max_value=10**12, allow_nan=False, a
 OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(a=decimals, b=decimals, op=st.sampled_from(sorted(OPERATORS)))
 def test_arithmetic_matches_decimal_arithmetic(a, b, op):
     with localcontext() as context:
@@ -25,7 +25,7 @@ def test_arithmetic_matches_decimal_arithmetic(a, b, op):
     assert compile_expression(f"a {op} b").evaluate({"a": a, "b": b}) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(a=decimals, b=decimals.filter(bool))
 def test_division_matches_34_digit_decimal_division(a, b):
     with localcontext() as context:
@@ -34,7 +34,7 @@ def test_division_matches_34_digit_decimal_division(a, b):
     assert compile_expression("a / b").evaluate({"a": a, "b": b}) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(a=decimals | st.integers(-1000, 1000), b=decimals | st.integers(-1000, 1000))
 def test_comparison_operators_are_consistent(a, b):
     variables = {"a": a, "b": b}
@@ -69,7 +69,7 @@ FRAGMENTS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(parts=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12),
        dialect=st.sampled_from(["auto", "feel", "juel", "python"]))
 def test_any_text_compiles_or_is_refused_with_an_expression_error(parts, dialect):
@@ -84,7 +84,7 @@ ARGUMENTS = ["1", "-2.5", '"a"', "null", "true", "[1, 2]", "{a: 1}", 'date("2024
              "[1..3]", 'time("10:00:00Z")', "x"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(name=st.sampled_from(sorted(BUILTINS)), args=st.lists(st.sampled_from(ARGUMENTS), max_size=3))
 def test_built_ins_given_any_arguments_give_a_value_or_null_never_a_crash(name, args):
     compile_expression(f"{name}({', '.join(args)})").evaluate({"x": 3})  # raises on an internal error
