@@ -193,3 +193,13 @@ def test_run_refuses_malformed_arguments_with_exit_two(bench):
     result = cli("bpmn", "run", str(bench), "--var", "total")
     assert result.exit_code == 2
     assert "--var" in result.stderr
+
+
+def test_run_starts_a_message_start_process_with_the_given_message(write):
+    model = write("start.bpmn", bpmn(
+        '<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent><endEvent id="end"/>'
+        '<sequenceFlow id="f1" sourceRef="start" targetRef="end"/>',
+        roots='<message id="m" name="order.created"/>'))
+    data = output_of(cli("bpmn", "run", str(model), "--message", 'order.created={"orderId": 7}'))
+    assert data["state"] == "completed"
+    assert data["variables"] == {"orderId": 7}

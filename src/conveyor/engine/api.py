@@ -93,6 +93,7 @@ class Engine:
         business_key: str | None = None,
         version: int | None = None,
         instance_id: str | None = None,
+        start_event: str | None = None,
     ) -> Instance:
         instance = Instance.start(
             self.library,
@@ -103,6 +104,7 @@ class Engine:
             version=version,
             handlers=self.handlers,
             instance_id=instance_id or self._next_id(),
+            start_event=start_event,
         )
         self._adopt(instance, now)
         return instance

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from conveyor.engine.api import Engine
 from conveyor.engine.bpmn import check_bpmn, parse_bpmn
+from conveyor.engine.bpmn.model import Event, Trigger
 from conveyor.engine.errors import BpmnError, EngineError, ModelError, Problem
 from conveyor.engine.runtime import FormError, HandlerContext, Handlers, Instance, ModelLibrary
 
@@ -211,6 +212,29 @@ def _choose_process(library: ModelLibrary, wanted: str | None) -> str:
     return ids[0]
 
 
+def _start_event(
+    library: ModelLibrary, process_id: str, messages: list[list[Any]], variables: dict[str, Any]
+) -> str | None:
+    """Where to start: the none start event; else a message start event whose ``--message``
+    was given (its payload joins the variables); else the first start event (a timer or
+    signal start, as if it had fired)."""
+    compiled = library.process(process_id)
+    first = compiled.starts.get(process_id)
+    node = compiled.nodes.get(first) if first else None
+    if isinstance(node, Event) and node.trigger is Trigger.NONE:
+        return None
+    starts = [s for s in library.start_events() if s.process_id == process_id]
+    for start in starts:
+        for pending in messages:
+            if start.message_name == pending[0] and not pending[2]:
+                payload = dict(pending[1])
+                payload.pop("correlation_key", None)
+                variables.update(payload)
+                pending[2] = True
+                return start.node
+    return starts[0].node if starts else None
+
+
 def _step(engine: Engine, answers: _Answers, messages: list[list[Any]], clock: dt.datetime) -> bool:
     """Do one thing the outside world would do; False when nothing could be done."""
     for instance in engine.active():
@@ -312,7 +336,8 @@ def run(
     engine = Engine(library, handlers)
     clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        main = engine.start(process_id, variables, now=clock, instance_id="1")
+        start_event = _start_event(library, process_id, messages, variables)
+        main = engine.start(process_id, variables, now=clock, instance_id="1", start_event=start_event)
         firings = actions = 0
         while main.state in ("active", "failed") and actions < MAX_ACTIONS:
             if _step(engine, replies, messages, clock):
