@@ -200,6 +200,14 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             note="error 02 ends the called ManualCheck's event sub-process and is caught on the "
             "call activity",
         ),
+        "yellow risk, no decision within 7 days": Runs(
+            _onboarding("yellow", answers={"UserTask_DecideOnApplication": "wait"}),
+            ends_at="TerminateEvent_ApplicationCanceledFraud",
+            passes=("ErrorBoundaryEvent_FraudDetected", "SendTask_ReportFraud"),
+            others={"ManualCheck": ("terminated", 1)},
+            note="ManualCheck speeds up on day 5 (timer event sub-process), then its 7-day timer ends "
+            "it with error 02, which the caller catches",
+        ),
         "yellow risk, the decision stays in the called process": Runs(
             _onboarding("yellow", answers={"UserTask_DecideOnApplication": {"approved": True}}),
             state="failed",
@@ -246,6 +254,15 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             Scenario((MIWG + "C.9.2.bpmn",), answers={"UserTask_DecideOnApplication": {"approved": True}}),
             ends_at="EndEvent_ManuallyDecided",
             variables={"approved": True},
+        ),
+        "no decision within 7 days": Runs(
+            Scenario((MIWG + "C.9.2.bpmn",), answers={"UserTask_DecideOnApplication": "wait"}),
+            state="failed",
+            passes=(
+                "StartTimerEvent_AcceleratedDecision", "UserTask_AccelerateDecision", "TimerEvent_Timeout"
+            ),
+            incident=("ErrorEndEvent_Timeout", "not caught"),
+            note="started on its own, nothing catches its error 02: an incident (as in Zeebe)",
         ),
         "documents requested and received while deciding": Runs(
             Scenario(
