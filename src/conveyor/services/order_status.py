@@ -29,12 +29,25 @@ PROJECTION = StatusProjection()
 _SHOWN_HISTORY = {"node.completed", "task.created", "task.completed", "timer.fired", "message.received"}
 
 
-def milestone(uow: SqlUnitOfWork, order_id: str, event_type: str, at: datetime, **data: Any) -> OrderStatus:
-    """Record that ``event_type`` happened to the order; returns its status afterwards."""
+def milestone(
+    uow: SqlUnitOfWork,
+    order_id: str,
+    event_type: str,
+    at: datetime,
+    *,
+    moves_status: bool = True,
+    **data: Any,
+) -> OrderStatus:
+    """Record that ``event_type`` happened to the order; returns its status afterwards.
+
+    ``moves_status=False`` records the event without projecting it: one parcel of
+    a split order delivered is ``shipment.delivered`` for the feed, while the
+    order is delivered only with ``order.delivered``.
+    """
     repo = SqlOrders(uow.session)
     current = repo.status(order_id)
     before = OrderStatus(current) if current else OrderStatus.RECEIVED
-    after = PROJECTION.after(before, event_type)
+    after = PROJECTION.after(before, event_type) if moves_status else before
     if after is not before:
         repo.set_status(order_id, after.value, at)
     uow.record({"type": event_type, "order_id": order_id, "at": at.isoformat(), **data})

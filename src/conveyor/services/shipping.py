@@ -286,6 +286,7 @@ def record_tracking(
             stored.order_id,
             f"shipment.{event_type.value}",
             now,
+            moves_status=event_type is not TrackingEventType.DELIVERED,
             shipment_id=shipment_id,
             location=location,
         )
