@@ -92,9 +92,8 @@ def candidates(session: Session, skus: Sequence[str]) -> list[CandidateWarehouse
     for level in keeper.stock.levels(skus=list(dict.fromkeys(skus))):
         available.setdefault(level.warehouse, {})[level.sku] = level.available
     return [
-        CandidateWarehouse(w.code, w.coordinates, available.get(w.code, {}), w.priority)
-        for w in keeper.configuration.warehouses()
-        if w.active
+        CandidateWarehouse(code, point, available.get(code, {}), priority)
+        for code, point, priority in keeper.configuration.active_warehouse_sites()
     ]
 
 

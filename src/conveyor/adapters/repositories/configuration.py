@@ -134,6 +134,13 @@ class SqlConfiguration:
         found = self._rows(carriers, "code", code)
         return _carrier(found[0]) if found else None
 
+    def active_warehouse_sites(self) -> list[tuple[str, Coordinates, int]]:
+        """(code, coordinates, priority) of every active warehouse: what allocation needs, cheaply."""
+        return [
+            (row.code, Coordinates(row.latitude, row.longitude), row.priority)
+            for row in self._session.connection().execute(_ACTIVE_SITES)
+        ]
+
     def known_skus(self, skus: list[str]) -> set[str]:
         query = select(products.c.sku).where(products.c.sku.in_(skus))
         return set(self._session.execute(query).scalars())
@@ -205,6 +212,12 @@ class SqlConfiguration:
         table, key = _ACTIVE_TABLES[section]
         self._session.execute(update(table).where(table.c[key] == code).values(active=False, updated_at=at))
 
+
+_ACTIVE_SITES = (
+    select(warehouses.c.code, warehouses.c.latitude, warehouses.c.longitude, warehouses.c.priority)
+    .where(warehouses.c.active.is_(True))
+    .order_by(warehouses.c.code)
+)
 
 _ACTIVE_TABLES: dict[str, tuple[Table, str]] = {
     "products": (products, "sku"),

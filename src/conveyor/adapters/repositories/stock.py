@@ -14,12 +14,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    Integer,
+    Row,
+    Update,
+    and_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.inventory_tables import reservations, stock_levels, stock_movements
+from conveyor.adapters.db.types import UtcDateTime
 from conveyor.domain.inventory import (
     MovementType,
     ReferenceType,
@@ -72,24 +86,57 @@ def _key(warehouse: str, sku: str) -> ColumnElement[bool]:
     return and_(stock_levels.c.warehouse_code == warehouse, stock_levels.c.sku == sku)
 
 
+# The statements on the hot path (every order reserves, every reservation is a movement) are built
+# once with bound parameters: building and hashing a statement per call costs more than running it.
+_ROW = and_(stock_levels.c.warehouse_code == bindparam("p_w"), stock_levels.c.sku == bindparam("p_s"))
+_Q = bindparam("p_q", type_=Integer())
+_AT = bindparam("p_at", type_=UtcDateTime())
+_AVAILABLE = stock_levels.c.on_hand - stock_levels.c.reserved >= _Q
+_HELD = stock_levels.c.reserved >= _Q
+_LEVEL = update(stock_levels).where(_ROW)
+_CHANGES: dict[str, Update] = {
+    "add_on_hand": _LEVEL.values(on_hand=stock_levels.c.on_hand + _Q, updated_at=_AT),
+    "remove_unreserved": _LEVEL.where(_AVAILABLE).values(on_hand=stock_levels.c.on_hand - _Q, updated_at=_AT),
+    "reserve": _LEVEL.where(_AVAILABLE).values(reserved=stock_levels.c.reserved + _Q, updated_at=_AT),
+    "unreserve": _LEVEL.where(_HELD).values(reserved=stock_levels.c.reserved - _Q, updated_at=_AT),
+    "ship_reserved": _LEVEL.where(_HELD).values(
+        on_hand=stock_levels.c.on_hand - _Q, reserved=stock_levels.c.reserved - _Q, updated_at=_AT
+    ),
+}
+_INSERT_MOVEMENT = insert(stock_movements)
+_INSERT_RESERVATION = insert(reservations).returning(reservations.c.id)
+_OPEN_OF_ORDER = (
+    select(reservations)
+    .where(reservations.c.order_id == bindparam("p_order"), reservations.c.state == "open")
+    .order_by(reservations.c.id)
+)
+_LEVELS_OF_SKUS = (
+    select(stock_levels)
+    .where(stock_levels.c.sku.in_(bindparam("p_skus", expanding=True)))
+    .order_by(stock_levels.c.warehouse_code, stock_levels.c.sku)
+)
+
+
 class SqlStock:
     """The stock tables of one transaction."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _run(self, statement: Executable, parameters: dict[str, Any]) -> CursorResult[Any]:
+        result: CursorResult[Any] = self._session.connection().execute(statement, parameters)
+        return result
+
     # --- the ledger ------------------------------------------------------------
 
     def record(self, movement: StockMovement) -> None:
         """Append one movement to the ledger (never updated or deleted afterwards)."""
-        self._session.execute(
-            insert(stock_movements).values(
-                warehouse_code=movement.warehouse, sku=movement.sku, type=movement.type.value,
-                quantity=movement.quantity, on_hand_delta=movement.on_hand_delta,
-                reserved_delta=movement.reserved_delta, reference_type=movement.reference_type.value,
-                reference_id=movement.reference_id, reason=movement.reason, at=movement.at,
-            )
-        )
+        self._run(_INSERT_MOVEMENT, {
+            "warehouse_code": movement.warehouse, "sku": movement.sku, "type": movement.type.value,
+            "quantity": movement.quantity, "on_hand_delta": movement.on_hand_delta,
+            "reserved_delta": movement.reserved_delta, "reference_type": movement.reference_type.value,
+            "reference_id": movement.reference_id, "reason": movement.reason, "at": movement.at,
+        })  # fmt: skip
 
     # --- guarded changes: each returns whether it happened ----------------------
 
@@ -103,60 +150,43 @@ class SqlStock:
 
     def add_on_hand(self, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
         """on_hand += quantity (a receipt, a return, a transfer in, a positive adjustment)."""
-        return self._guarded(warehouse, sku, at, on_hand=quantity)
+        return self._guarded("add_on_hand", warehouse, sku, quantity, at)
 
     def remove_unreserved(self, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
         """on_hand -= quantity, only from units nobody has reserved."""
-        guard = stock_levels.c.on_hand - stock_levels.c.reserved >= quantity
-        return self._guarded(warehouse, sku, at, on_hand=-quantity, guard=guard)
+        return self._guarded("remove_unreserved", warehouse, sku, quantity, at)
 
     def reserve(self, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
         """reserved += quantity when that many are available; False when not (nothing changes)."""
-        guard = stock_levels.c.on_hand - stock_levels.c.reserved >= quantity
-        return self._guarded(warehouse, sku, at, reserved=quantity, guard=guard)
+        return self._guarded("reserve", warehouse, sku, quantity, at)
 
     def unreserve(self, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
-        guard = stock_levels.c.reserved >= quantity
-        return self._guarded(warehouse, sku, at, reserved=-quantity, guard=guard)
+        return self._guarded("unreserve", warehouse, sku, quantity, at)
 
     def ship_reserved(self, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
         """Reserved units leave the building: on_hand and reserved both drop."""
-        guard = stock_levels.c.reserved >= quantity
-        return self._guarded(warehouse, sku, at, on_hand=-quantity, reserved=-quantity, guard=guard)
+        return self._guarded("ship_reserved", warehouse, sku, quantity, at)
 
     def set_bin_location(self, warehouse: str, sku: str, bin_location: str | None, at: datetime) -> None:
         self._session.execute(
             update(stock_levels).where(_key(warehouse, sku)).values(bin_location=bin_location, updated_at=at)
         )
 
-    def _guarded(
-        self, warehouse: str, sku: str, at: datetime, *, on_hand: int = 0, reserved: int = 0,
-        guard: ColumnElement[bool] | None = None,
-    ) -> bool:  # fmt: skip
-        values: dict[str, object] = {"updated_at": at}
-        if on_hand:
-            values["on_hand"] = stock_levels.c.on_hand + on_hand
-        if reserved:
-            values["reserved"] = stock_levels.c.reserved + reserved
-        statement = update(stock_levels).where(_key(warehouse, sku))
-        if guard is not None:
-            statement = statement.where(guard)
-        result = self._session.execute(statement.values(**values))
-        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    def _guarded(self, change: str, warehouse: str, sku: str, quantity: int, at: datetime) -> bool:
+        """One guarded UPDATE; True when its row matched (the guard held), False otherwise."""
+        result = self._run(_CHANGES[change], {"p_w": warehouse, "p_s": sku, "p_q": quantity, "p_at": at})
+        return result.rowcount == 1
 
     # --- reservations -----------------------------------------------------------
 
     def add_reservation(
         self, *, order_id: str, line_no: int | None, warehouse: str, sku: str, quantity: int, at: datetime
     ) -> int:
-        return int(
-            self._session.execute(
-                insert(reservations)
-                .values(order_id=order_id, line_no=line_no, warehouse_code=warehouse, sku=sku,
-                        quantity=quantity, state="open", created_at=at)
-                .returning(reservations.c.id)
-            ).scalar_one()
-        )
+        row = self._run(_INSERT_RESERVATION, {
+            "order_id": order_id, "line_no": line_no, "warehouse_code": warehouse, "sku": sku,
+            "quantity": quantity, "state": "open", "created_at": at,
+        })  # fmt: skip
+        return int(row.scalar_one())
 
     def close_reservation(self, reservation_id: int, state: str, at: datetime) -> bool:
         """Mark an open reservation released or consumed; False when it was not open (a race lost)."""
@@ -168,6 +198,8 @@ class SqlStock:
         return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
     def reservations_of(self, order_id: str, *, state: str | None = "open") -> list[StoredReservation]:
+        if state == "open":
+            return [_reservation(row) for row in self._run(_OPEN_OF_ORDER, {"p_order": order_id})]
         query = select(reservations).where(reservations.c.order_id == order_id)
         if state is not None:
             query = query.where(reservations.c.state == state)
@@ -189,6 +221,8 @@ class SqlStock:
     def levels(
         self, *, warehouse: str | None = None, sku: str | None = None, skus: Sequence[str] | None = None
     ) -> list[StockLevel]:
+        if skus is not None and warehouse is None and sku is None:
+            return [_level(row) for row in self._run(_LEVELS_OF_SKUS, {"p_skus": list(skus)})]
         query = select(stock_levels)
         if warehouse is not None:
             query = query.where(stock_levels.c.warehouse_code == warehouse)
