@@ -63,7 +63,9 @@ def models(workdir: Path, quick: bool) -> list[Model]:
     for length in (10, 100) if quick else (10, 100, 400):
         path = workdir / f"chain-{length}.bpmn"
         made = subprocess.run(
-            [sys.executable, str(BENCH / "make_chain.py"), str(length)], check=True, capture_output=True, text=True
+            [
+                sys.executable, str(BENCH / "make_chain.py"), str(length)
+            ], check=True, capture_output=True, text=True
         )
         path.write_text(made.stdout)
         found.append(Model(f"chain {length}", path, "chain", {}, length + length // 10 + 2))
@@ -115,7 +117,9 @@ def ours(url: str, model: Model, n: int) -> dict[str, Any]:
     engine = build_engine(url)
     try:
         schema.upgrade(engine)
-        workflow = Workflow(build_session_factory(engine), settings=WorkflowSettings(), registry=HandlerRegistry())
+        workflow = Workflow(
+            build_session_factory(engine), settings=WorkflowSettings(), registry=HandlerRegistry()
+        )
         workflow.deploy(model.path.read_bytes(), file_name=model.path.name)
         run_instance(workflow, model)  # warm-up: parse, compile, prepare statements
         with StateSizes() as sizes:
@@ -174,7 +178,9 @@ def pgbench_tps(base: str, seconds: int = 10) -> float | None:
         env = {**os.environ, "PGOPTIONS": f"-csearch_path={schema_name}"}
         args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
         database = url.database or "postgres"
-        subprocess.run(["pgbench", "-i", "-q", "-s", "1", *args, database], env=env, check=True, capture_output=True)
+        subprocess.run(
+            ["pgbench", "-i", "-q", "-s", "1", *args, database], env=env, check=True, capture_output=True
+        )
         done = subprocess.run(["pgbench", "-n", "-c", "1", "-T", str(seconds), *args, database], env=env,
                               check=True, capture_output=True, text=True)  # fmt: skip
     for line in done.stdout.splitlines():
@@ -197,8 +203,12 @@ def table(rows: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=300, help="instances per model (chains use n/10, at least 10)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-n", type=int, default=300, help="instances per model (chains use n/10, at least 10)"
+    )
     parser.add_argument("--postgres", default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"))
     parser.add_argument("--quick", action="store_true", help="skip the 400-step chain")
     args = parser.parse_args()

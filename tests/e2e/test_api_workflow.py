@@ -50,7 +50,9 @@ def _headers(issue_token: Callable[..., str]) -> Auth:
 
 
 def _deploy(client: TestClient, admin: dict[str, str], source: str = ORDER) -> None:
-    response = client.post("/api/v1/processes", files={"file": ("order.bpmn", source.encode())}, headers=admin)
+    response = client.post(
+        "/api/v1/processes", files={"file": ("order.bpmn", source.encode())}, headers=admin
+    )
     assert response.status_code in (200, 201), response.text
 
 
@@ -71,7 +73,9 @@ def test_deploying_returns_versions_and_redeploying_the_same_file_adds_none(
     admin = _headers(issue_token)(Role.ADMIN)
     first = client.post("/api/v1/processes", files={"file": ("order.bpmn", ORDER.encode())}, headers=admin)
     assert first.status_code == 201 and first.json()["data"][0]["version"] == 1
-    raw = client.post("/api/v1/processes", content=ORDER, headers={**admin, "Content-Type": "application/xml"})
+    raw = client.post(
+        "/api/v1/processes", content=ORDER, headers={**admin, "Content-Type": "application/xml"}
+    )
     assert raw.status_code == 200 and raw.json()["data"][0]["created"] is False
     changed = ORDER.replace('id="end"/>', 'id="end" name="Done"/>')
     assert client.post("/api/v1/processes", content=changed, headers=admin).json()["data"][0]["version"] == 2
@@ -85,7 +89,9 @@ def test_an_invalid_model_answers_problem_json_listing_every_problem(
     client: TestClient, issue_token: Callable[..., str]
 ) -> None:
     admin = _headers(issue_token)(Role.ADMIN)
-    broken = ORDER.replace('targetRef="end"', 'targetRef="nowhere"').replace('sourceRef="start"', 'sourceRef="nope"')
+    broken = ORDER.replace('targetRef="end"', 'targetRef="nowhere"').replace(
+        'sourceRef="start"', 'sourceRef="nope"'
+    )
     response = client.post("/api/v1/processes", content=broken, headers=admin)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -106,26 +112,36 @@ def test_an_instance_is_started_read_and_finished_through_its_task_and_a_message
     started = _start(client, auth(Role.INTEGRATION), total=1500, order_id="A-1")
     assert started["state"] == "active"
     detail = client.get(f"/api/v1/process-instances/{started['id']}", headers=auth(Role.VIEWER)).json()
-    assert (detail["process"], detail["version"], detail["variables"]) == ("order", 1, {"total": 1500, "order_id": "A-1"})
+    assert (detail["process"], detail["version"], detail["variables"]) == (
+        "order", 1, {"total": 1500, "order_id": "A-1"}
+    )
     assert detail["waiting"][0]["node"] == "quality_check" and detail["waiting"][0]["kind"] == "userTask"
     assert detail["incidents"] == [] and detail["history"]
     tasks = client.get(f"/api/v1/tasks?process_instance_id={started['id']}", headers=auth(Role.VIEWER)).json()
     (task,) = tasks["data"]
     assert task["candidate_groups"] == ["warehouse"] and task["assignee"] is None
-    invalid = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}, headers=auth(Role.WAREHOUSE))
+    invalid = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}, headers=auth(Role.WAREHOUSE)
+    )
     assert invalid.status_code == 422
     forbidden = client.post(
-        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(Role.FINANCE)
+        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(
+            Role.FINANCE
+        )
     )
     assert forbidden.status_code == 403
     done = client.post(
-        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(Role.WAREHOUSE)
+        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(
+            Role.WAREHOUSE
+        )
     )
     assert done.status_code == 200 and done.json()["state"] == "completed"
     waiting = client.get("/api/v1/process-instances?node=delivered", headers=auth(Role.VIEWER)).json()["data"]
     assert [i["id"] for i in waiting] == [started["id"]]
     sent = client.post(
-        "/api/v1/messages", json={"name": "delivered", "correlation_key": "A-1"}, headers=auth(Role.INTEGRATION)
+        "/api/v1/messages", json={"name": "delivered", "correlation_key": "A-1"}, headers=auth(
+            Role.INTEGRATION
+        )
     )
     assert sent.status_code == 201 and sent.json()["process_instance_id"] == started["id"]
     final = client.get(f"/api/v1/process-instances/{started['id']}", headers=auth(Role.VIEWER)).json()
@@ -138,15 +154,21 @@ def test_messages_are_buffered_refused_or_ambiguous_with_reasons(
     auth = _headers(issue_token)
     _deploy(client, auth(Role.ADMIN))
     integration = auth(Role.INTEGRATION)
-    early = client.post("/api/v1/messages", json={"name": "delivered", "correlation_key": "B"}, headers=integration)
+    early = client.post(
+        "/api/v1/messages", json={"name": "delivered", "correlation_key": "B"}, headers=integration
+    )
     assert early.status_code == 202 and early.json()["buffered"] is True
     nobody = client.post(
-        "/api/v1/messages", json={"name": "delivered", "correlation_key": "C", "buffer": False}, headers=integration
+        "/api/v1/messages", json={
+            "name": "delivered", "correlation_key": "C", "buffer": False
+        }, headers=integration
     )
     assert nobody.status_code == 404 and nobody.json()["code"] == "not_found"
     for _ in range(2):
         _start(client, integration, total=5, order_id="D")
-    ambiguous = client.post("/api/v1/messages", json={"name": "delivered", "correlation_key": "D"}, headers=integration)
+    ambiguous = client.post(
+        "/api/v1/messages", json={"name": "delivered", "correlation_key": "D"}, headers=integration
+    )
     assert ambiguous.status_code == 409 and len(ambiguous.json()["instances"]) == 2
     took_buffered = _start(client, integration, total=5, order_id="B")
     assert took_buffered["state"] == "completed"
@@ -163,8 +185,11 @@ def test_an_incident_is_listed_and_retried_after_its_cause_is_fixed(
     (incident,) = client.get("/api/v1/incidents", headers=manager).json()["data"]
     assert incident["node"] == "gw" and incident["instance_id"] == started["id"] and incident["error"]
     assert client.get("/api/v1/incidents", headers=auth(Role.VIEWER)).status_code == 403
-    fixed = client.post(f"/api/v1/process-instances/{started['id']}/variables", json={"variables": {"total": 5}},
-                        headers=manager)
+    fixed = client.post(
+        f"/api/v1/process-instances/{started['id']}/variables",
+        json={"variables": {"total": 5}},
+        headers=manager,
+    )
     assert fixed.status_code == 200
     retried = client.post(f"/api/v1/incidents/{incident['id']}/retry", headers=manager)
     assert retried.status_code == 200 and retried.json()["instance_state"] == "active"
@@ -175,4 +200,6 @@ def test_signals_answer_how_many_they_reached(client: TestClient, issue_token: C
     auth = _headers(issue_token)
     response = client.post("/api/v1/signals", json={"name": "recall"}, headers=auth(Role.INTEGRATION))
     assert response.status_code == 200 and response.json() == {"reached": 0}
-    assert client.post("/api/v1/signals", json={"name": "recall"}, headers=auth(Role.VIEWER)).status_code == 403
+    assert client.post(
+        "/api/v1/signals", json={"name": "recall"}, headers=auth(Role.VIEWER)
+    ).status_code == 403

@@ -22,7 +22,9 @@ from conveyor.services.workers import WorkerPool, run_until_signalled
 from conveyor.services.workflow import WorkflowSettings, queries, workflow_for
 from conveyor.services.workflow.maintenance import prune_history
 
-process_app = typer.Typer(no_args_is_help=True, help="Deploy BPMN/DMN models, list versions, migrate instances.")
+process_app = typer.Typer(
+    no_args_is_help=True, help="Deploy BPMN/DMN models, list versions, migrate instances."
+)
 incidents_app = typer.Typer(no_args_is_help=True, help="Incidents: stuck tokens an operator retries.")
 history_app = typer.Typer(no_args_is_help=True, help="Workflow history housekeeping.")
 
@@ -50,7 +52,9 @@ def _json(value: Any) -> None:
 
 @process_app.command("deploy")
 def process_deploy(
-    files: Annotated[list[Path], typer.Argument(help="One or more .bpmn / .dmn files", exists=True, dir_okay=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="One or more .bpmn / .dmn files", exists=True, dir_okay=False)
+    ],
 ) -> None:
     """Validate and deploy models; unchanged files add no version."""
     runtime = _runtime()
@@ -73,7 +77,7 @@ def process_list(as_json: JsonFlag = False) -> None:
         with runtime.session_factory() as session:
             store = DefinitionStore(session)
             counts = store.instance_counts()
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "key": d.key,
                     "kind": d.kind,
@@ -120,7 +124,8 @@ def process_show(
         runtime.close()
     if row is None or row.source is None:
         raise NotFound(f"No deployed {key!r}" + (f" version {version}" if version else ""))
-    _say(f"{row.kind} {row.key} version {row.version} (sha256 {row.checksum[:12]}, {row.deployed_at:%Y-%m-%d %H:%M})")
+    when = f"{row.deployed_at:%Y-%m-%d %H:%M}"
+    _say(f"{row.kind} {row.key} version {row.version} (sha256 {row.checksum[:12]}, deployed {when})")
     typer.echo(row.source, nl=False)
 
 
@@ -146,7 +151,8 @@ def process_migrate(
             typer.echo(f"{verb} {instance_id}")
         for instance_id, reasons in report.refused.items():
             typer.echo(f"refused {instance_id}: {'; '.join(reasons)}")
-        _say(f"{len(report.moved)} {verb}, {len(report.refused)} refused ({key} v{from_version} -> v{to_version})")
+        change = f"{key} v{from_version} -> v{to_version}"
+        _say(f"{len(report.moved)} {verb}, {len(report.refused)} refused ({change})")
     if report.refused:
         raise typer.Exit(4)
 
@@ -189,7 +195,9 @@ def incidents_retry(incident_id: Annotated[int, typer.Argument(help="The inciden
 
 @history_app.command("prune")
 def history_prune(
-    days: Annotated[int | None, typer.Option(help="Age in days [default: CONVEYOR_HISTORY_RETENTION_DAYS]")] = None,
+    days: Annotated[
+        int | None, typer.Option(help="Age in days [default: CONVEYOR_HISTORY_RETENTION_DAYS]")
+    ] = None,
 ) -> None:
     """Delete the history of instances that ended more than DAYS days ago."""
     keep = days if days is not None else WorkflowSettings().history_retention_days
@@ -205,7 +213,9 @@ def history_prune(
 
 
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Worker threads [default: CONVEYOR_WORKERS]", min=1)] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker threads [default: CONVEYOR_WORKERS]", min=1)
+    ] = None,
 ) -> None:
     """Run workers only (jobs, timers, retries) until SIGTERM or Ctrl+C; any number may share PostgreSQL."""
     runtime = _runtime()

@@ -27,7 +27,7 @@ from conveyor.logs import get_logger
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.jobs import HandlerFailed, handle_failure, run_job
-from conveyor.services.workflow.maintenance import purge_expired_messages, prune_history
+from conveyor.services.workflow.maintenance import prune_history, purge_expired_messages
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
 log = get_logger(__name__)
@@ -53,7 +53,9 @@ class Worker:
         until = now + timedelta(seconds=settings.job_lock_seconds)
         with SqlUnitOfWork(self.workflow.session_factory) as uow:
             write_transaction(uow.session)
-            ids = JobStore(uow.session).claim(self.name, now=now, until=until, limit=limit or settings.job_batch)
+            ids = JobStore(uow.session).claim(
+                self.name, now=now, until=until, limit=limit or settings.job_batch
+            )
             uow.commit()
         return ids
 

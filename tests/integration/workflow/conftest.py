@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from workflow_helpers import Clock
 
 from conveyor.bootstrap import Runtime
 from conveyor.services.workers import Worker
 from conveyor.services.workflow import HandlerRegistry, Workflow, WorkflowSettings
-from workflow_helpers import Clock
 
 
 @pytest.fixture

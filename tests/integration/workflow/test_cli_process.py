@@ -52,12 +52,15 @@ def test_process_migrate_moves_instances_whose_nodes_exist_and_refuses_the_other
     assert dry.exit_code == 0 and f"would move {waiting.id}" in dry.stdout
     moved = run(migrated_runtime, "process", "migrate", "qc_process", "--from", "1", "--to", "2")
     assert moved.exit_code == 0 and f"moved {waiting.id}" in moved.stdout
-    assert json.loads(run(migrated_runtime, "process", "list", "--json").stdout)[1]["instances"] == {"active": 1}
+    assert json.loads(run(migrated_runtime, "process", "list", "--json").stdout)[1]["instances"] == {
+        "active": 1
+    }
     workflow.deploy(quality_check().replace("quality_check", "inspection"))
     refused = run(migrated_runtime, "process", "migrate", "qc_process", "--from", "2", "--to", "3", "--json")
     assert refused.exit_code == 4
     report = json.loads(refused.stdout)
-    assert report["moved"] == [] and "'quality_check' does not exist in version 3" in report["refused"][0]["reasons"][0]
+    (reasons,) = [item["reasons"] for item in report["refused"]]
+    assert report["moved"] == [] and "'quality_check' does not exist in version 3" in reasons[0]
 
 
 def test_incidents_list_and_retry(migrated_runtime: Runtime, workflow: Workflow) -> None:

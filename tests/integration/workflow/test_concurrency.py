@@ -9,15 +9,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from worker_process import registry as process_registry
 from workflow_helpers import Clock
 from workflow_models import bpmn, flaky_service, parallel_jobs
-from worker_process import registry as process_registry
 
 from conveyor.adapters.workflow.instances import InstanceStore, StaleInstance
 from conveyor.bootstrap import Runtime
@@ -26,25 +27,30 @@ from conveyor.services.workflow import Workflow, WorkflowSettings, queries
 
 HERE = Path(__file__).parent
 HANDLER_RUNS = (
-    "CREATE TABLE IF NOT EXISTS handler_runs (instance_id VARCHAR(100) NOT NULL, node_id VARCHAR(200) NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS handler_runs "
+    "(instance_id VARCHAR(100) NOT NULL, node_id VARCHAR(200) NOT NULL, "
     "worker VARCHAR(50), UNIQUE (instance_id, node_id))"
 )
 
 
 def _create_handler_runs(runtime: Runtime) -> None:
-    from sqlalchemy import text
-
     with runtime.engine.begin() as connection:
         connection.execute(text(HANDLER_RUNS))
         connection.execute(text("DELETE FROM handler_runs"))  # a PostgreSQL schema may be reused
 
 
 @pytest.fixture
-def recording(migrated_runtime: Runtime, clock: Clock) -> Workflow:
-    """A workflow whose handlers record each run in ``handler_runs`` (unique per instance and node)."""
+def recording(migrated_runtime: Runtime, clock: Clock) -> Iterator[Workflow]:
+    """A workflow whose handlers record each run in ``handler_runs`` (unique per instance and node).
+
+    The table is dropped afterwards: a PostgreSQL test schema may be reused by later tests, and
+    must stay exactly the migrated schema for the migration tests."""
     _create_handler_runs(migrated_runtime)
     settings = WorkflowSettings(job_lock_seconds=2, retry_backoff_seconds=0)
-    return Workflow(migrated_runtime.session_factory, settings=settings, registry=process_registry(), clock=clock)
+    registry = process_registry()
+    yield Workflow(migrated_runtime.session_factory, settings=settings, registry=registry, clock=clock)
+    with migrated_runtime.engine.begin() as connection:
+        connection.execute(text("DROP TABLE handler_runs"))
 
 
 def _start_many(workflow: Workflow, process: str, count: int) -> list[str]:
@@ -124,7 +130,9 @@ def test_a_killed_workers_jobs_are_finished_by_another_exactly_once_after_lock_e
     ids = _start_many(recording, "slow", 4)
     process = _spawn(migrated_runtime.settings.database_url, "--concurrency", "1", "--lock-seconds", "30")
     try:
-        _wait_for(lambda: sql("SELECT count(*) FROM jobs WHERE lock_owner IS NOT NULL")[0][0] == 4, "claimed jobs")
+        _wait_for(
+            lambda: sql("SELECT count(*) FROM jobs WHERE lock_owner IS NOT NULL")[0][0] == 4, "claimed jobs"
+        )
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()

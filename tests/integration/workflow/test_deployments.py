@@ -12,7 +12,9 @@ from conveyor.services.workflow import Workflow
 
 def test_deploying_a_file_stores_version_one_of_each_process(workflow: Workflow) -> None:
     deployed = workflow.deploy(quality_check(), file_name="qc.bpmn")
-    assert [(d.definition.key, d.definition.version, d.created) for d in deployed] == [("qc_process", 1, True)]
+    assert [(d.definition.key, d.definition.version, d.created) for d in deployed] == [
+        ("qc_process", 1, True)
+    ]
 
 
 def test_redeploying_an_unchanged_file_creates_no_new_version(workflow: Workflow) -> None:

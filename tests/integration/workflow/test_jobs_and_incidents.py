@@ -38,7 +38,7 @@ def _failing(calls: list[str], failures: int) -> Callable[[HandlerContext, SqlUn
 def test_a_timer_is_a_job_that_fires_only_when_due(workflow: Workflow, worker: Worker, clock: Clock) -> None:
     workflow.deploy(two_steps())
     started = workflow.start("two_steps", {"order_id": "A"})
-    (task,) = [t for t in _detail(workflow, started.id)["waiting"]]
+    (task,) = list(_detail(workflow, started.id)["waiting"])
     with workflow.session_factory() as session:
         (pack,) = queries.list_tasks(session, instance_id=started.id)
     workflow.complete_task(pack["id"], {})
@@ -52,7 +52,9 @@ def test_async_handlers_run_in_workers_and_the_join_fires_once(
     workflow: Workflow, registry: HandlerRegistry, worker: Worker, clock: Clock
 ) -> None:
     runs: list[str] = []
-    registry.register("branch", lambda ctx, uow: runs.append(ctx.node_id) or {ctx.node_id: "done"}, async_=True)
+    registry.register(
+        "branch", lambda ctx, uow: runs.append(ctx.node_id) or {ctx.node_id: "done"}, async_=True
+    )
     registry.register("after_join", lambda ctx, uow: runs.append("ship") or None)
     workflow.deploy(parallel_jobs())
     started = workflow.start("parallel")

@@ -1,4 +1,4 @@
-"""Messages correlate to exactly one waiting instance (or start one, or wait in the buffer); signals broadcast."""
+"""Messages go to exactly one waiting instance (or start one, or wait in the buffer); signals broadcast."""
 
 from __future__ import annotations
 
@@ -80,7 +80,9 @@ def test_a_signal_reaches_every_waiting_instance(workflow: Workflow) -> None:
     assert {_detail(workflow, i)["state"] for i in ids} == {"completed"}
 
 
-def test_the_timer_loses_when_the_message_came_first(workflow: Workflow, worker: Worker, clock: Clock) -> None:
+def test_the_timer_loses_when_the_message_came_first(
+    workflow: Workflow, worker: Worker, clock: Clock
+) -> None:
     workflow.deploy(race())
     started = workflow.start("race", {"order_id": "D-1"})
     workflow.correlate("delivered", "D-1")
@@ -89,7 +91,9 @@ def test_the_timer_loses_when_the_message_came_first(workflow: Workflow, worker:
     assert "timeout_end" not in _ended_at(workflow, started.id)
 
 
-def test_the_message_loses_when_the_timer_fired_first(workflow: Workflow, worker: Worker, clock: Clock) -> None:
+def test_the_message_loses_when_the_timer_fired_first(
+    workflow: Workflow, worker: Worker, clock: Clock
+) -> None:
     workflow.deploy(race())
     started = workflow.start("race", {"order_id": "E-1"})
     drain(worker, clock, hours=2)

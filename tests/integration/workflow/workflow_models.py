@@ -18,7 +18,8 @@ def bpmn(body: str) -> str:
 
 def flow(source: str, target: str, condition: str | None = None) -> str:
     cond = f"<bpmn:conditionExpression>{condition}</bpmn:conditionExpression>" if condition else ""
-    return f'<bpmn:sequenceFlow id="f_{source}_{target}" sourceRef="{source}" targetRef="{target}">{cond}</bpmn:sequenceFlow>\n'
+    ids = f'id="f_{source}_{target}" sourceRef="{source}" targetRef="{target}"'
+    return f"<bpmn:sequenceFlow {ids}>{cond}</bpmn:sequenceFlow>\n"
 
 
 def quality_check(name: str = "Quality check", extra_field: str = "") -> str:
@@ -88,7 +89,8 @@ def flaky_service(retries: int | None = None) -> str:
         f"""<bpmn:process id="flaky" isExecutable="true">
   <bpmn:startEvent id="start"/>
   <bpmn:serviceTask id="charge" conveyor:handler="flaky"{attr}/>
-  <bpmn:boundaryEvent id="refused" attachedToRef="charge"><bpmn:errorEventDefinition errorRef="e_refused"/></bpmn:boundaryEvent>
+  <bpmn:boundaryEvent id="refused" attachedToRef="charge">
+    <bpmn:errorEventDefinition errorRef="e_refused"/></bpmn:boundaryEvent>
   <bpmn:endEvent id="charged"/>
   <bpmn:endEvent id="refused_end"/>
   {flow("start", "charge")}{flow("charge", "charged")}{flow("refused", "refused_end")}

@@ -65,7 +65,9 @@ _SELECT = select(*_LOAD).where(process_instances.c.id == bindparam("instance_id"
 _SELECT_LOCKED = _SELECT.with_for_update()
 _SAVE = (
     update(process_instances)
-    .where(process_instances.c.id == bindparam("row_id"), process_instances.c.revision == bindparam("expected"))
+    .where(
+        process_instances.c.id == bindparam("row_id"), process_instances.c.revision == bindparam("expected")
+    )
     .values(
         state=bindparam("state"),
         engine_state=bindparam("engine_state"),
@@ -78,7 +80,9 @@ _SAVE = (
     )
 )
 _REMOVE_WAITS = delete(waits).where(
-    waits.c.instance_id == bindparam("instance_id"), waits.c.wait_id.in_(bindparam("wait_ids", expanding=True))
+    waits.c.instance_id == bindparam("instance_id"), waits.c.wait_id.in_(
+        bindparam("wait_ids", expanding=True)
+    )
 )
 _INSERT_WAITS = insert(waits)
 _INSERT_TASK = insert(user_tasks).returning(user_tasks.c.id)
@@ -86,7 +90,9 @@ _INSERT_HISTORY = insert(workflow_history)
 _COMPLETE_TASK = (
     update(user_tasks)
     .where(user_tasks.c.id == bindparam("task_id"))
-    .values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"), data=bindparam("data"))
+    .values(
+        state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"), data=bindparam("data")
+    )
 )
 
 
@@ -108,21 +114,21 @@ class InstanceStore:
     def insert(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
         self._s.connection().execute(
             _INSERT_INSTANCE,
-            dict(
-                id=row.id,
-                definition_id=row.definition_id,
-                process_key=row.process_key,
-                version=row.version,
-                business_key=row.business_key,
-                state=row.state,
-                engine_state=row.engine_state,
-                variables=variables,
-                revision=row.revision,
-                parent_id=row.parent_id,
-                started_at=now,
-                updated_at=now,
-                ended_at=now if ended else None,
-            )
+            {
+                "id": row.id,
+                "definition_id": row.definition_id,
+                "process_key": row.process_key,
+                "version": row.version,
+                "business_key": row.business_key,
+                "state": row.state,
+                "engine_state": row.engine_state,
+                "variables": variables,
+                "revision": row.revision,
+                "parent_id": row.parent_id,
+                "started_at": now,
+                "updated_at": now,
+                "ended_at": now if ended else None,
+            },
         )
 
     def save(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
@@ -158,7 +164,9 @@ class InstanceStore:
 
     def move_wait_due(self, instance_id: str, wait_id: int, due: datetime | None) -> None:
         self._s.execute(
-            update(waits).where(waits.c.instance_id == instance_id, waits.c.wait_id == wait_id).values(due_at=due)
+            update(waits).where(waits.c.instance_id == instance_id, waits.c.wait_id == wait_id).values(
+                due_at=due
+            )
         )
 
     # --- user tasks -----------------------------------------------------------------------------

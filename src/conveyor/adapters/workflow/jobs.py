@@ -117,11 +117,15 @@ class JobStore:
 
     def remove_for_waits(self, instance_id: str, wait_ids: Sequence[int]) -> None:
         if wait_ids:
-            self._s.execute(delete(jobs).where(jobs.c.instance_id == instance_id, jobs.c.wait_id.in_(list(wait_ids))))
+            self._s.execute(
+                delete(jobs).where(jobs.c.instance_id == instance_id, jobs.c.wait_id.in_(list(wait_ids)))
+            )
 
     def move_due(self, instance_id: str, wait_id: int, due: datetime) -> None:
         self._s.execute(
-            update(jobs).where(jobs.c.instance_id == instance_id, jobs.c.wait_id == wait_id).values(due_at=due)
+            update(jobs).where(jobs.c.instance_id == instance_id, jobs.c.wait_id == wait_id).values(
+                due_at=due
+            )
         )
 
     def remove_timer_starts(self, process_key: str) -> None:

@@ -24,29 +24,40 @@ class MessageStore:
         )
         if key is not None:
             query = query.where(or_(waits.c.correlation_key == key, waits.c.correlation_key.is_(None)))
-        return [(r[0], int(r[1])) for r in self._s.execute(query.order_by(waits.c.instance_id, waits.c.wait_id))]
+        return [
+            (r[0], int(r[1])) for r in self._s.execute(query.order_by(waits.c.instance_id, waits.c.wait_id))
+        ]
 
     def signal_subscribers(self, name: str) -> list[str]:
-        query = select(waits.c.instance_id).where(waits.c.kind == "signal", waits.c.signal_name == name).distinct()
+        query = select(waits.c.instance_id).where(waits.c.kind == "signal", waits.c.signal_name == name)
+        query = query.distinct()
         return sorted(str(r[0]) for r in self._s.execute(query))
 
-    def buffer(self, name: str, key: str | None, variables: dict[str, Any], *, now: datetime, expires: datetime) -> int:
+    def buffer(
+        self, name: str, key: str | None, variables: dict[str, Any], *, now: datetime, expires: datetime
+    ) -> int:
         return int(
             self._s.execute(
                 insert(buffered_messages)
-                .values(name=name, correlation_key=key, variables=variables, expires_at=expires, created_at=now)
+                .values(
+                    name=name, correlation_key=key, variables=variables, expires_at=expires, created_at=now
+                )
                 .returning(buffered_messages.c.id)
             ).scalar_one()
         )
 
     def take_buffered(self, name: str, key: str | None, *, now: datetime) -> dict[str, Any] | None:
         """Remove and return the oldest unexpired buffered message a wait for (name, key) takes."""
-        query = select(buffered_messages.c.id, buffered_messages.c.variables, buffered_messages.c.correlation_key).where(
+        query = select(
+            buffered_messages.c.id, buffered_messages.c.variables, buffered_messages.c.correlation_key
+        ).where(
             buffered_messages.c.name == name, buffered_messages.c.expires_at > now
         )
         if key is not None:
             query = query.where(buffered_messages.c.correlation_key == key)
-        for message_id, variables, message_key in self._s.execute(query.order_by(buffered_messages.c.id).limit(5)):
+        for message_id, variables, message_key in self._s.execute(
+            query.order_by(buffered_messages.c.id).limit(5)
+        ):
             gone = self._s.execute(delete(buffered_messages).where(buffered_messages.c.id == message_id))
             if gone.rowcount == 1:  # type: ignore[attr-defined]
                 return {"variables": variables or {}, "key": message_key}

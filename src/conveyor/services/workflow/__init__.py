@@ -18,7 +18,6 @@ from conveyor.services.workflow.operations import Started, Workflow
 from conveyor.services.workflow.settings import WorkflowSettings
 
 
-
 class Runtime(Protocol):
     """What ``workflow_for`` needs of ``conveyor.bootstrap.Runtime`` (services may not import it)."""
 

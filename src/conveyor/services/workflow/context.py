@@ -46,5 +46,7 @@ class StepContext:
 
     def later(self, action: Callable[[StepContext], None]) -> None:
         if len(self.follow_ups) >= MAX_FOLLOW_UPS:
-            raise RuntimeError("too many follow-up steps in one transaction; do two models signal each other?")
+            raise RuntimeError(
+                "too many follow-up steps in one transaction; do two models signal each other?"
+            )
         self.follow_ups.append(action)

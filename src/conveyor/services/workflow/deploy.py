@@ -78,7 +78,9 @@ def store_deployment(
             results.append(DeployedDefinition(existing, created=False))
             continue
         if deployment_id is None:
-            deployment_id = store.add_deployment(file_name=file_name, checksum=checksum, at=now, by=deployed_by)
+            deployment_id = store.add_deployment(
+                file_name=file_name, checksum=checksum, at=now, by=deployed_by
+            )
         row = store.add_definition(
             deployment_id=deployment_id,
             key=key,

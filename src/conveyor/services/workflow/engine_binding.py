@@ -22,7 +22,9 @@ def _async_placeholder(context: HandlerContext) -> None:  # never called: async 
     raise RuntimeError(f"the async handler of {context.node_id!r} was called inline")
 
 
-def call_in_savepoint(ctx: StepContext, binding: HandlerBinding, context: HandlerContext) -> Mapping[str, Any] | None:
+def call_in_savepoint(
+    ctx: StepContext, binding: HandlerBinding, context: HandlerContext
+) -> Mapping[str, Any] | None:
     """Run a handler with the step's unit of work; undo its writes if it raises."""
     try:
         with ctx.uow.session.begin_nested():

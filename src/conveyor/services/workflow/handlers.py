@@ -40,7 +40,9 @@ class HandlerRegistry:
     def register(self, task_type: str, handler: WorkflowHandler, *, async_: bool = False) -> None:
         self._bindings[task_type] = HandlerBinding(task_type, handler, async_)
 
-    def handler(self, task_type: str, *, async_: bool = False) -> Callable[[WorkflowHandler], WorkflowHandler]:
+    def handler(
+        self, task_type: str, *, async_: bool = False
+    ) -> Callable[[WorkflowHandler], WorkflowHandler]:
         """Decorator form of ``register``."""
 
         def bind(fn: WorkflowHandler) -> WorkflowHandler:

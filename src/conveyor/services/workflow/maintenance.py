@@ -35,6 +35,8 @@ def prune_history(runtime: WorkflowRuntime, older_than_days: int) -> int:
         .where(process_instances.c.ended_at.is_not(None), process_instances.c.ended_at < cutoff)
     )
     with SqlUnitOfWork(runtime.session_factory) as uow:
-        result = uow.session.execute(delete(workflow_history).where(workflow_history.c.instance_id.in_(ended)))
+        result = uow.session.execute(
+            delete(workflow_history).where(workflow_history.c.instance_id.in_(ended))
+        )
         uow.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ more instances waiting: the sender must be more specific (``Conflict``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -94,15 +95,21 @@ def correlate(
     return Correlation(None, buffered=True)
 
 
-def broadcast(runtime: WorkflowRuntime, ctx: StepContext, name: str, variables: dict[str, Any] | None = None) -> int:
+def broadcast(
+    runtime: WorkflowRuntime, ctx: StepContext, name: str, variables: dict[str, Any] | None = None
+) -> int:
     """Trigger every wait for signal ``name`` and start every process with that signal start event."""
     reached = 0
     for instance_id in MessageStore(ctx.uow.session).signal_subscribers(name):
-        reached += runtime.step(ctx, instance_id, lambda i, c: i.broadcast_signal(name, variables or {}, now=c.now))
+        reached += runtime.step(
+            ctx, instance_id, lambda i, c: i.broadcast_signal(name, variables or {}, now=c.now)
+        )
     runtime.models.refresh(ctx.uow.session)
     for info in runtime.models.library.start_events("signal"):
         if info.signal_name == name:
-            runtime.start_in(ctx, info.process_id, dict(variables or {}), version=info.version, start_event=info.node)
+            runtime.start_in(
+                ctx, info.process_id, dict(variables or {}), version=info.version, start_event=info.node
+            )
             reached += 1
     return reached
 
@@ -116,7 +123,12 @@ def check_buffer(runtime: WorkflowRuntime, ctx: StepContext, instance_id: str, w
     name = wait.message_name
 
     def deliver(c: StepContext) -> None:
-        runtime.step(c, instance_id, lambda i, cc: i.deliver_message(name, found["key"], found["variables"], now=cc.now))
+        runtime.step(
+            c,
+            instance_id,
+            lambda i,
+            cc: i.deliver_message(name, found["key"], found["variables"], now=cc.now),
+        )
 
     ctx.later(deliver)
 
@@ -125,10 +137,8 @@ def deliver_thrown(runtime: WorkflowRuntime, effect: MessageThrown) -> Callable[
     """A model threw a message: correlate it like an API message, never refusing the thrower."""
 
     def deliver(ctx: StepContext) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             correlate(runtime, ctx, effect.name, effect.correlation_key, dict(effect.variables), strict=False)
-        except NotFound:
-            pass
 
     return deliver
 

@@ -56,12 +56,21 @@ def _reasons(state: dict[str, Any], source: CompiledProcess, target: CompiledPro
         if new is None:
             reasons.append(f"node {node_id!r} does not exist in version {target.version}")
         elif old is not None and old.kind != new.kind:
-            reasons.append(f"node {node_id!r} is a {old.kind} in version {source.version} but a {new.kind} in {target.version}")
+            reasons.append(
+                f"node {node_id!r} is a {old.kind} in version {source.version} "
+                f"but a {new.kind} in {target.version}"
+            )
     return reasons
 
 
 def migrate(
-    runtime: WorkflowRuntime, ctx: StepContext, process: str, from_version: int, to_version: int, *, dry_run: bool
+    runtime: WorkflowRuntime,
+    ctx: StepContext,
+    process: str,
+    from_version: int,
+    to_version: int,
+    *,
+    dry_run: bool,
 ) -> MigrationReport:
     session = ctx.uow.session
     if from_version == to_version:
@@ -103,7 +112,7 @@ def _repoint(
     row.version = version
     row.definition_id = runtime.models.definition_id(row.process_key, version)
     root = state["root"]
-    variables = next((s[5] for s in state["s"] if s[0] == root), {})
+    variables: dict[str, Any] = next((s[5] for s in state["s"] if s[0] == root), {})
     store.save(row, variables=variables, now=ctx.now, ended=False)
     store.append_history(
         [{"instance_id": row.id, "at": ctx.now, "event": "instance.migrated", "node_id": None,

@@ -67,7 +67,9 @@ class DeployedModels:
     def process(self, session: Session, key: str, version: int | None = None) -> CompiledProcess:
         """The compiled process (latest version unless ``version``); ``NotFound`` names the known ones."""
         if (key, version) not in self._ids:
-            self.refresh(session, max_age=LATEST_CHECK_SECONDS if version is None and key in self.keys() else 0.0)
+            self.refresh(
+                session, max_age=LATEST_CHECK_SECONDS if version is None and key in self.keys() else 0.0
+            )
         if version is None:
             versions = self.library.versions(key)
             if not versions:

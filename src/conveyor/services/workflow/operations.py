@@ -90,12 +90,16 @@ class Workflow(WorkflowRuntime):
         ctx, started = self._run(uow, work)
         # follow-ups (a called process, a buffered message) may have moved it on since
         tasks = tuple(ctx.opened_tasks.get(started.id, ()))
-        return Started(started.id, started.process, started.version, ctx.states.get(started.id, started.state), tasks)
+        return Started(
+            started.id, started.process, started.version, ctx.states.get(started.id, started.state), tasks
+        )
 
     def cancel(self, instance_id: str, *, uow: SqlUnitOfWork | None = None) -> None:
         self._run(uow, lambda ctx: self.step(ctx, instance_id, lambda i, c: i.cancel(now=c.now)))
 
-    def set_variables(self, instance_id: str, variables: dict[str, Any], *, uow: SqlUnitOfWork | None = None) -> None:
+    def set_variables(
+        self, instance_id: str, variables: dict[str, Any], *, uow: SqlUnitOfWork | None = None
+    ) -> None:
         self._run(
             uow, lambda ctx: self.step(ctx, instance_id, lambda i, c: i.set_variables(variables, now=c.now))
         )
@@ -131,9 +135,13 @@ class Workflow(WorkflowRuntime):
                 except FormError as err:
                     raise InvalidInput(
                         f"The data does not fit the task's form: {err}",
-                        errors=[{"loc": ["variables", name], "msg": msg} for name, msg in err.field_errors.items()],
+                        errors=[
+                            {"loc": ["variables", name], "msg": msg} for name, msg in err.field_errors.items()
+                        ],
                     ) from err
-                InstanceStore(session).complete_task(task_id, at=c.now, by=completed_by, data=dict(data or {}))
+                InstanceStore(session).complete_task(
+                    task_id, at=c.now, by=completed_by, data=dict(data or {})
+                )
                 c.completed_waits.add((instance_id, wait_id))
                 c.uow.record({"type": "task.completed", "id": task_id, "instance_id": instance_id})
 
@@ -162,7 +170,9 @@ class Workflow(WorkflowRuntime):
             ),
         )
 
-    def signal(self, name: str, variables: dict[str, Any] | None = None, *, uow: SqlUnitOfWork | None = None) -> int:
+    def signal(
+        self, name: str, variables: dict[str, Any] | None = None, *, uow: SqlUnitOfWork | None = None
+    ) -> int:
         return self._run(uow, lambda ctx: messaging.broadcast(self, ctx, name, variables))
 
     # --- incidents ------------------------------------------------------------------------------
@@ -188,6 +198,10 @@ class Workflow(WorkflowRuntime):
 
     # --- versions -------------------------------------------------------------------------------
 
-    def migrate(self, process: str, from_version: int, to_version: int, *, dry_run: bool = False) -> MigrationReport:
+    def migrate(
+        self, process: str, from_version: int, to_version: int, *, dry_run: bool = False
+    ) -> MigrationReport:
         """Move waiting instances of ``process`` from one version to another (see ``migrate``)."""
-        return self.transaction(lambda ctx: migrate(self, ctx, process, from_version, to_version, dry_run=dry_run))
+        return self.transaction(
+            lambda ctx: migrate(self, ctx, process, from_version, to_version, dry_run=dry_run)
+        )

@@ -103,7 +103,9 @@ class StepWriter:
         if removed:
             store.remove_waits(row.id, [w.id for w in removed])
             job_store.remove_for_waits(row.id, [w.id for w in removed if w.kind in JOB_WAITS])
-            cancelled = [w.id for w in removed if w.kind == "userTask" and (row.id, w.id) not in ctx.completed_waits]
+            cancelled = [
+                w.id for w in removed if w.kind == "userTask" and (row.id, w.id) not in ctx.completed_waits
+            ]
             store.cancel_tasks(row.id, cancelled)
             resolved = [w.id for w in removed if w.kind == "incident"]
             store.resolve_incidents(row.id, resolved, now)
@@ -167,25 +169,29 @@ class StepWriter:
         base = {"instance_id": row.id, "process_key": row.process_key, "created_at": ctx.now, "attempts": 0}
         for wait in added:
             if wait.kind == "timer" and wait.due is not None:
-                jobs.append({**base, "kind": "timer", "wait_id": wait.id, "node_id": wait.node, "due_at": wait.due,
-                             "retries": 1})
+                jobs.append({**base, "kind": "timer", "wait_id": wait.id, "node_id": wait.node,
+                             "due_at": wait.due, "retries": 1})  # fmt: skip
             elif wait.kind == "job":
                 retries = wait.retries if wait.retries is not None else self.settings.default_retries
-                kind = "service" if wait.task_type else "async"
-                jobs.append({**base, "kind": kind, "wait_id": wait.id, "node_id": wait.node, "due_at": ctx.now,
-                             "retries": max(retries, 1), "payload": {"type": wait.task_type} if wait.task_type else None})
+                payload = {"type": wait.task_type} if wait.task_type else None
+                jobs.append({**base, "kind": "service" if wait.task_type else "async", "wait_id": wait.id,
+                             "node_id": wait.node, "due_at": ctx.now, "retries": max(retries, 1),
+                             "payload": payload})  # fmt: skip
             elif wait.kind == "incident":
-                limit = self.retry_limit(row, wait.node)
                 if self.will_retry(ctx, row, wait):
                     due = ctx.now + timedelta(seconds=self.settings.backoff(wait.attempts))
-                    jobs.append({**base, "kind": "retry", "wait_id": wait.id, "node_id": wait.node, "due_at": due,
-                                 "attempts": wait.attempts, "retries": limit, "last_error": wait.error})
+                    jobs.append({**base, "kind": "retry", "wait_id": wait.id, "node_id": wait.node,
+                                 "due_at": due, "attempts": wait.attempts,
+                                 "retries": self.retry_limit(row, wait.node),
+                                 "last_error": wait.error})  # fmt: skip
                 else:
                     opened = True
         job_store.add(jobs)
         return opened
 
-    def _write_added_after(self, ctx: StepContext, row: InstanceRow, added: list[Wait], store: InstanceStore) -> None:
+    def _write_added_after(
+        self, ctx: StepContext, row: InstanceRow, added: list[Wait], store: InstanceStore
+    ) -> None:
         """Rows that refer to the instance row (it must exist first): user tasks, incidents."""
         tasks = []
         for wait in added:

@@ -76,11 +76,14 @@ def _variable_condition(spec: str) -> ColumnElement[bool]:
     except ValueError:
         value = raw
     element = process_instances.c.variables[name]
+    condition: ColumnElement[bool]
     if isinstance(value, bool):
-        return element.as_boolean() == value
-    if isinstance(value, int | float):
-        return element.as_float() == float(value)
-    return element.as_string() == str(value)
+        condition = element.as_boolean() == value
+    elif isinstance(value, int | float):
+        condition = element.as_float() == float(value)
+    else:
+        condition = element.as_string() == str(value)
+    return condition
 
 
 def list_instances(
@@ -148,7 +151,9 @@ def instance_detail(
             "signal_name": w.signal_name,
             "due_at": w.due_at,
         }
-        for w in session.execute(select(waits).where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id))
+        for w in session.execute(
+            select(waits).where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id)
+        )
     ]
     history_query = select(workflow_history).where(workflow_history.c.instance_id == instance_id)
     if history_after is not None:

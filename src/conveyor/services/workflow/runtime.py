@@ -14,6 +14,7 @@ are in the sibling modules; this class holds what they share.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -81,7 +82,9 @@ class WorkflowRuntime:
                 continue
         raise Conflict("The instance kept changing while this step ran; try again")
 
-    def within(self, uow: SqlUnitOfWork, work: Callable[[StepContext], T], *, now: datetime | None = None) -> T:
+    def within(
+        self, uow: SqlUnitOfWork, work: Callable[[StepContext], T], *, now: datetime | None = None
+    ) -> T:
         """Run ``work`` and its follow-ups inside the caller's open unit of work (no commit)."""
         ctx = StepContext(uow=uow, now=now or self.clock())
         result = work(ctx)
@@ -178,7 +181,9 @@ class WorkflowRuntime:
                 ctx.later(messaging.broadcast_thrown(self, effect))
 
 
-def _start_child(runtime: WorkflowRuntime, row: InstanceRow, effect: CallRequested) -> Callable[[StepContext], None]:
+def _start_child(
+    runtime: WorkflowRuntime, row: InstanceRow, effect: CallRequested
+) -> Callable[[StepContext], None]:
     def start(ctx: StepContext) -> None:
         runtime.start_in(
             ctx,
@@ -208,7 +213,9 @@ def _fail_parent(runtime: WorkflowRuntime, effect: ErrorEscaped) -> Callable[[St
         runtime.step(
             ctx,
             effect.parent_id,
-            lambda i, c: i.fail_call(effect.parent_wait_id, effect.code, effect.message, effect.variables, now=c.now),
+            lambda i, c: i.fail_call(
+                effect.parent_wait_id, effect.code, effect.message, effect.variables, now=c.now
+            ),
         )
 
     return fail
@@ -216,9 +223,7 @@ def _fail_parent(runtime: WorkflowRuntime, effect: ErrorEscaped) -> Callable[[St
 
 def _cancel_child(runtime: WorkflowRuntime, child_id: str) -> Callable[[StepContext], None]:
     def cancel(ctx: StepContext) -> None:
-        try:
+        with contextlib.suppress(NotFound, Conflict):  # the child already ended (or never started)
             runtime.step(ctx, child_id, lambda i, c: i.cancel(now=c.now))
-        except (NotFound, Conflict):
-            pass  # the child already ended (or was never started)
 
     return cancel

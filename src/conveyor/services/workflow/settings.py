@@ -18,7 +18,7 @@ class WorkflowSettings(BaseSettings):
 
     workers: int = Field(default=2, ge=0, description="Worker threads `conveyor serve` runs (0: none)")
     job_lock_seconds: float = Field(
-        default=300.0, gt=0, description="How long a claimed job stays locked before another worker may take it"
+        default=300.0, gt=0, description="How long a claimed job stays locked before another worker takes it"
     )
     job_batch: int = Field(default=5, ge=1, description="Jobs a worker thread claims at a time")
     poll_seconds: float = Field(default=1.0, gt=0, description="How long an idle worker sleeps between polls")
@@ -26,7 +26,9 @@ class WorkflowSettings(BaseSettings):
         default=10.0, ge=0, description="First retry delay of a failed handler; doubles per attempt"
     )
     retry_backoff_max_seconds: float = Field(default=3600.0, ge=0, description="Longest retry delay")
-    default_retries: int = Field(default=3, ge=1, description="Attempts of a handler when the model says none")
+    default_retries: int = Field(
+        default=3, ge=1, description="Attempts of a handler when the model says none"
+    )
     message_ttl_seconds: float = Field(
         default=3600.0, ge=0, description="How long an uncorrelated message waits for its instance"
     )

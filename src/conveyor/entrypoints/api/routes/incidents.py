@@ -49,7 +49,9 @@ def list_incidents(
     state: Annotated[str | None, Query(description="open (default), resolved, or all")] = "open",
     process_instance_id: str | None = None,
 ) -> IncidentsPublic:
-    rows = queries.list_incidents(session, instance_id=process_instance_id, state=None if state == "all" else state)
+    rows = queries.list_incidents(
+        session, instance_id=process_instance_id, state=None if state == "all" else state
+    )
     return IncidentsPublic(data=[IncidentPublic(**r) for r in rows], count=len(rows))
 
 

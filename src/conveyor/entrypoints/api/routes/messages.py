@@ -24,7 +24,9 @@ class MessageSend(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     correlation_key: str | int | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
-    ttl_seconds: float | None = Field(default=None, ge=0, description="How long to buffer it if nobody waits yet")
+    ttl_seconds: float | None = Field(
+        default=None, ge=0, description="How long to buffer it if nobody waits yet"
+    )
     buffer: bool = Field(default=True, description="False: answer 404 instead of buffering")
 
 
@@ -46,4 +48,6 @@ def send_message(
     )
     if result.buffered:
         response.status_code = status.HTTP_202_ACCEPTED
-    return MessageResult(process_instance_id=result.instance_id, started=result.started, buffered=result.buffered)
+    return MessageResult(
+        process_instance_id=result.instance_id, started=result.started, buffered=result.buffered
+    )

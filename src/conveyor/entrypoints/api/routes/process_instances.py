@@ -47,14 +47,20 @@ class InstancesPublic(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?after= for the next page; null on the last page")
 
 
-@router.post("", response_model=InstanceCreated, status_code=status.HTTP_201_CREATED, summary="Start an instance")
+@router.post(
+    "", response_model=InstanceCreated, status_code=status.HTTP_201_CREATED, summary="Start an instance"
+)
 def start_instance(
     body: InstanceCreate,
     workflow: WorkflowDep,
     _: Annotated[Principal, Depends(require_roles(*STARTERS))],
 ) -> InstanceCreated:
-    started = workflow.start(body.process, body.variables, version=body.version, business_key=body.business_key)
-    return InstanceCreated(id=started.id, process=started.process, version=started.version, state=started.state)
+    started = workflow.start(
+        body.process, body.variables, version=body.version, business_key=body.business_key
+    )
+    return InstanceCreated(
+        id=started.id, process=started.process, version=started.version, state=started.state
+    )
 
 
 @router.get("", response_model=InstancesPublic, summary="Find instances (all filters combine)")
@@ -75,14 +81,18 @@ def list_instances(
     return InstancesPublic(data=[InstanceSummary(**row) for row in page], next_cursor=cursor)
 
 
-@router.get("/{instance_id}", summary="One instance: state, variables, tokens, waits, incidents and history (paged)")
+@router.get(
+    "/{instance_id}", summary="One instance: state, variables, tokens, waits, incidents and history (paged)"
+)
 def read_instance(
     instance_id: str,
     session: ReadSession,
     history_limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     history_after: Annotated[int | None, Query(description="history_next of the previous read")] = None,
 ) -> dict[str, Any]:
-    return queries.instance_detail(session, instance_id, history_limit=history_limit, history_after=history_after)
+    return queries.instance_detail(
+        session, instance_id, history_limit=history_limit, history_after=history_after
+    )
 
 
 @router.post("/{instance_id}/cancel", summary="Cancel a running instance (its called instances too)")

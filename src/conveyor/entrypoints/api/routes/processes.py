@@ -1,4 +1,4 @@
-"""Processes: deploy BPMN/DMN files (multipart or raw XML), list versions with instance counts, read sources."""
+"""Processes: deploy BPMN/DMN files (multipart or raw XML), versions, instance counts, read sources."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ async def _model_body(request: Request) -> tuple[bytes, str | None]:
         form = await request.form()
         upload: Any = form.get("file")
         if upload is None or not hasattr(upload, "read"):
-            raise InvalidInput("Send the model as the multipart field 'file'", errors=[{"loc": ["file"], "msg": "missing"}])
+            raise InvalidInput(
+                "Send the model as the multipart field 'file'", errors=[{"loc": ["file"], "msg": "missing"}]
+            )
         return await upload.read(MAX_MODEL_BYTES + 1), getattr(upload, "filename", None)
     body = await request.body()
     return body, request.headers.get("x-file-name") or request.query_params.get("file_name")
@@ -119,7 +121,11 @@ def _processes(session: ReadSession, key: str | None = None) -> list[ProcessPubl
     ]
 
 
-@router.get("", response_model=ProcessesPublic, summary="Deployed processes and decisions with versions and instance counts")
+@router.get(
+    "",
+    response_model=ProcessesPublic,
+    summary="Deployed processes and decisions with versions and instance counts",
+)
 def list_processes(session: ReadSession) -> ProcessesPublic:
     found = _processes(session)
     return ProcessesPublic(data=found, count=len(found))

@@ -1,4 +1,4 @@
-"""User tasks (the workflow part of the inbox): list by instance, group, assignee or node; complete with form data.
+"""User tasks (the workflow part of the inbox): list by instance, group, assignee or node; complete them.
 
 A task may be completed by a role named in its candidate groups, or by an
 admin or manager; a task without candidate groups by any role but viewer.
@@ -63,7 +63,13 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TasksPublic:
     rows = queries.list_tasks(
-        session, instance_id=process_instance_id, state=state, group=group, assignee=assignee, node=node, limit=limit
+        session,
+        instance_id=process_instance_id,
+        state=state,
+        group=group,
+        assignee=assignee,
+        node=node,
+        limit=limit,
     )
     return TasksPublic(data=[_public(r) for r in rows], count=len(rows))
 
@@ -84,7 +90,8 @@ def complete_task(
     )
     if not allowed:
         raise Forbidden(
-            f"Task {task_id} is for {', '.join(sorted(groups))}; the role {principal.role.value!r} may not complete it",
+            f"Task {task_id} is for {', '.join(sorted(groups))}; "
+            f"the role {principal.role.value!r} may not complete it",
             role=principal.role.value,
             allowed_roles=sorted(groups | {r.value for r in TASK_SUPERVISORS}),
         )
