@@ -226,8 +226,23 @@ class _World:
             )
 
 
+_PLAYED: dict[tuple[str, str, bool], Outcome] = {}
+
+
 def play(root: Path, scenario: Scenario, *, restore_every_step: bool = False) -> Outcome:
-    """Run ``scenario`` against the models under ``root`` (see module docs)."""
+    """Run ``scenario`` against the models under ``root`` (see module docs).
+
+    Outcomes are remembered for the session (keyed by the scenario's full text): the run
+    test, the CLI comparison and the conformance page all ask for the same runs. Treat
+    the returned outcome as read-only.
+    """
+    key = (str(root), repr(scenario), restore_every_step)
+    if key not in _PLAYED:
+        _PLAYED[key] = _play(root, scenario, restore_every_step)
+    return _PLAYED[key]
+
+
+def _play(root: Path, scenario: Scenario, restore_every_step: bool) -> Outcome:
     try:
         library = load(root, scenario.files)
     except ModelError as err:
