@@ -137,3 +137,12 @@ def test_the_database_itself_refuses_impossible_stock_levels(
             text("UPDATE stock_levels SET on_hand = :h, reserved = :r WHERE sku = 'MUG-1'"),
             {"h": on_hand, "r": reserved},
         )
+
+
+def test_the_ledger_check_notices_stock_changed_behind_its_back(network: Runtime) -> None:
+    inventory.receive_stock(network.unit_of_work(), warehouse="BER", sku="MUG-1", quantity=5)
+    with network.engine.begin() as connection:
+        connection.execute(text("UPDATE stock_levels SET on_hand = 7 WHERE sku = 'MUG-1'"))
+    [violation] = inventory.ledger_violations(network.unit_of_work())
+    assert violation.kind.value == "on_hand_differs_from_ledger"
+    assert (violation.expected, violation.actual) == (5, 7)
