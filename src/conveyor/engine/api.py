@@ -35,6 +35,10 @@ from conveyor.engine.runtime import (
     SignalThrown,
 )
 
+#: called processes nested deeper than this are refused (a process that calls itself forever)
+MAX_CALL_DEPTH = 32
+_TOO_DEEP = "call activities nested more than {} deep (does {!r} call itself?)"
+
 
 def start(
     library: ModelLibrary,
@@ -206,6 +210,9 @@ class Engine:
 
     def _route(self, source: Instance, effect: Effect, now: datetime) -> None:
         if isinstance(effect, CallRequested):
+            if effect.child_id.count("/") > MAX_CALL_DEPTH:
+                source.fail_job(effect.wait_id, _TOO_DEEP.format(MAX_CALL_DEPTH, effect.process_id), now=now)
+                return
             child = Instance.start(
                 self.library,
                 effect.process_id,

@@ -185,6 +185,8 @@ class FeelParser(FormsParser):
                 return n.Name(token.pos, "?")
             if text == "@":
                 return self.temporal_literal(token)
+        if kind == "end":
+            raise ExpressionError("the expression ends too early", self.source, token.pos)
         raise ExpressionError(f"unexpected {self.describe(token)}", self.source, token.pos)
 
     def word(self, token: Token) -> n.Node:
@@ -203,7 +205,13 @@ class FeelParser(FormsParser):
             return self.function_definition(token)
         if text in STOP_WORDS:
             self.fail(f"unexpected keyword {text!r}", token)
-        return n.Name(token.pos, self.rest_of_name(token))
+        name = self.rest_of_name(token)
+        if text == "not" and name != "not":  # `not approved` reads a variable named "not approved"
+            self.warnings.append(
+                f"{name!r} is read as one variable name; FEEL negates with not(...): "
+                f"write not({name[4:]}) (position {token.pos})"
+            )
+        return n.Name(token.pos, name)
 
     def rest_of_name(self, first: Token) -> str:
         """Join the words following ``first`` into one name (``Customer Age``, ``date and time``)."""

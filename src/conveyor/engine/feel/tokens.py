@@ -33,6 +33,16 @@ def _operator_index(operators: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {first: tuple(sorted(ops, key=len, reverse=True)) for first, ops in index.items()}
 
 
+#: What a character from another expression language means in FEEL.
+_FEEL_HINTS = {
+    "&&": "FEEL writes 'and'",
+    "||": "FEEL writes 'or'",
+    "!": "FEEL negates with not(...)",
+    "'": "FEEL strings use double quotes",
+    "&": "FEEL writes 'and'",
+    "|": "FEEL writes 'or'",
+}
+
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\"": "\"", "'": "'", "\\": "\\"}
 
 
@@ -116,12 +126,17 @@ def tokenize(
                 raise ExpressionError("unterminated comment", source, i)
             i = end + 2
         else:
+            if operators is FEEL_OPERATORS and source.startswith("==", i):
+                raise ExpressionError("FEEL compares with a single '=' (not '==')", source, i)
             for op in by_first.get(char, ()):
                 if source.startswith(op, i):
                     append(Token("op", op, i))
                     i += len(op)
                     break
             else:
+                hint = _FEEL_HINTS.get(source[i : i + 2]) or _FEEL_HINTS.get(char)
+                if operators is FEEL_OPERATORS and hint:
+                    raise ExpressionError(f"unexpected {char!r}: {hint}", source, i)
                 raise ExpressionError(f"unexpected character {char!r}", source, i)
     append(Token("end", "", size))
     return tokens

@@ -271,9 +271,10 @@ class Instance:
         core.run()
 
     def fail_job(self, job_id: int, error: str, *, now: datetime) -> None:
-        """A job failed for good (retries exhausted): it becomes an incident on its token."""
+        """A job failed for good (retries exhausted), or a called process could not be started:
+        the wait becomes an incident on its token (``retry_incident`` runs the node again)."""
         core = self._begin(now)
-        wait, token = self._take(job_id, "job")
+        wait, token = self._take(job_id, "job", "callActivity")
         del core.waits[wait.id]
         nodes.park_incident(core, token, error)
         if wait.data.get("ph") == "after":

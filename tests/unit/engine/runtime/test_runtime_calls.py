@@ -159,3 +159,13 @@ def test_an_escalation_from_the_child_reaches_a_non_interrupting_boundary_of_the
     assert [e.node for e in history if e.kind == "node.completed"][-2:] == ["late", "noted"]
     assert engine.instances["o1"].state == "active"
     assert engine.instances["o1/3"].state == "active"
+
+
+def test_a_process_calling_itself_forever_stops_with_an_incident():
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
+                    + flows("start -> call -> end"))
+    engine = Engine(library_of(body))
+    engine.start("p", now=T0, instance_id="o1")
+    failed = [i for i in engine.instances.values() if i.incidents]
+    assert len(failed) == 1
+    assert "nested more than" in failed[0].incidents[0].error
