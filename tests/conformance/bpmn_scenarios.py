@@ -20,7 +20,10 @@ Used by ``test_bpmn_run.py`` and by ``scripts/conformance_table.py``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -226,20 +229,53 @@ class _World:
             )
 
 
-_PLAYED: dict[tuple[str, str, bool], Outcome] = {}
+_PLAYED: dict[tuple[str, str, bool, float | None], Outcome] = {}
 
 
-def play(root: Path, scenario: Scenario, *, restore_every_step: bool = False) -> Outcome:
+def play(
+    root: Path, scenario: Scenario, *, restore_every_step: bool = False, time_limit: float | None = None
+) -> Outcome:
     """Run ``scenario`` against the models under ``root`` (see module docs).
 
     Outcomes are remembered for the session (keyed by the scenario's full text): the run
     test, the CLI comparison and the conformance page all ask for the same runs. Treat
-    the returned outcome as read-only.
+    the returned outcome as read-only. With ``time_limit`` (seconds; POSIX main thread
+    only) a run that does not finish in time is stopped and reported as an ``error``.
     """
-    key = (str(root), repr(scenario), restore_every_step)
+    key = (str(root), repr(scenario), restore_every_step, time_limit)
     if key not in _PLAYED:
-        _PLAYED[key] = _play(root, scenario, restore_every_step)
+        if time_limit is None:
+            _PLAYED[key] = _play(root, scenario, restore_every_step)
+        else:
+            _PLAYED[key] = _within(time_limit, lambda: _play(root, scenario, restore_every_step))
     return _PLAYED[key]
+
+
+class _TimeUp(Exception):
+    pass
+
+
+def _within(seconds: float, run: Callable[[], Outcome]) -> Outcome:
+    """``run()``, stopped by SIGALRM after ``seconds``; any timer already set (pytest-timeout's)
+    is put back with what was left of it."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return run()
+
+    def time_up(_signum: int, _frame: object) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, time_up)
+    left, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        return run()
+    except _TimeUp:
+        return Outcome("error", error=f"did not finish within {seconds:g} s (stopped)")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - started), 0.001), interval)
 
 
 def _play(root: Path, scenario: Scenario, restore_every_step: bool) -> Outcome:
