@@ -21,7 +21,13 @@ from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
-from conveyor.entrypoints.cli_process import history_app, incidents_app, process_app, worker
+from conveyor.entrypoints.cli_process import (
+    history_app,
+    incidents_app,
+    process_app,
+    start_background_workers,
+    worker,
+)
 from conveyor.entrypoints.errors import (
     EXPECTED_ERRORS,
     INFRASTRUCTURE_ERRORS,
@@ -130,8 +136,11 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="TCP port [default: CONVEYOR_PORT]", min=1, max=65535)
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="In-process worker threads [default: CONVEYOR_WORKERS; 0: none]", min=0)
+    ] = None,
 ) -> None:
-    """Serve the API (with /docs) until interrupted."""
+    """Serve the API (with /docs) and run workers (jobs, timers, retries) until interrupted."""
     import uvicorn
 
     from conveyor.bootstrap import check_readiness
@@ -145,14 +154,19 @@ def serve(
         _say(f"warning: {err.detail}")
     bind_host, bind_port = host or settings.host, port or settings.port
     _say(f"Serving Conveyor on http://{bind_host}:{bind_port} (API docs at /docs); Ctrl+C stops it.")
-    uvicorn.run(
-        create_app(settings, runtime=runtime),
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    pool = start_background_workers(runtime, workers)
+    try:
+        uvicorn.run(
+            create_app(settings, runtime=runtime),
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        if pool is not None:
+            pool.stop()  # finish the jobs being run, release the claimed ones
 
 
 @token_app.command("create")

@@ -227,3 +227,15 @@ def worker(
     finally:
         runtime.close()
     _say("Workers stopped.")
+
+
+def start_background_workers(runtime: Runtime, count: int | None = None) -> WorkerPool | None:
+    """Worker threads beside the API (``conveyor serve``): ``count`` or ``CONVEYOR_WORKERS``; 0 for none."""
+    workflow = workflow_for(runtime)
+    threads = workflow.settings.workers if count is None else count
+    if threads <= 0:
+        return None
+    pool = WorkerPool(workflow, threads)
+    pool.start()
+    _say(f"Running {threads} worker thread(s) in this process (--workers 0 or CONVEYOR_WORKERS=0: none).")
+    return pool

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner, Result
-from workflow_models import quality_check, undecidable_gateway
+from workflow_models import quality_check, timer_start, undecidable_gateway
 
 from conveyor.bootstrap import Runtime
 from conveyor.entrypoints.cli import app as cli_app
@@ -96,3 +101,32 @@ def test_history_prune_deletes_history_of_instances_that_ended_long_ago_only(
     assert pruned.exit_code == 0
     assert sql("SELECT count(*) FROM workflow_history WHERE instance_id = :i", i=ended.id)[0][0] == 0
     assert sql("SELECT count(*) FROM workflow_history WHERE instance_id = :i", i=running.id)[0][0] > 0
+
+
+def test_conveyor_worker_runs_due_jobs_and_stops_cleanly_on_sigterm(
+    migrated_runtime: Runtime, workflow: Workflow, sql: Callable[..., list[Any]]
+) -> None:
+    workflow.deploy(timer_start("R1/PT0S"))  # one start, due at once
+    env = {
+        **os.environ,
+        "CONVEYOR_DATABASE_URL": migrated_runtime.settings.database_url,
+        "CONVEYOR_LOG_FORMAT": "json",
+        "CONVEYOR_POLL_SECONDS": "0.05",
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("conveyor")), "worker", "--concurrency", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while sql("SELECT count(*) FROM process_instances WHERE state = 'completed'")[0][0] < 1:
+            assert time.monotonic() < deadline, "the worker did not start the timer's instance"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    assert code == 0, stderr
+    assert "Workers stopped." in stderr
