@@ -28,8 +28,9 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
         "it becomes an incident because it names no message"
     ),
     (MIWG + "C.9.2.bpmn", "documents requested and received while deciding"): (
-        "the parallel multi-instance call activity in the non-interrupting event sub-process never "
-        "completes after both called instances complete: the instance stays active with nothing to wait on"
+        "a parallel multi-instance call activity never completes: the called processes get the loop's "
+        "nrOf*Instances variables and, with propagateAllChildVariables, write their stale copies back "
+        "over the loop's counters (sequential loops happen to work)"
     ),
     (SPIFF + "call_activity_nested/call_activity_nested.bpmn", "Level2b is not defined anywhere"): (
         "calling a process that is not loaded raises UnknownProcess out of Engine instead of "
