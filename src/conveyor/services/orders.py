@@ -12,6 +12,8 @@ Placing is idempotent: an order is found again by channel + external id, or
 by the caller's ``Idempotency-Key``; a repeat returns the stored order with
 ``created=False``. Two racing first placements are settled by the unique
 constraints: the loser's transaction rolls back and it returns the winner's.
+On SQLite, where writers queue for one lock, a placement that waited past
+the busy timeout is simply tried again (it wrote nothing).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from conveyor.adapters.repositories.configuration import SqlConfiguration
 from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder
@@ -33,6 +35,8 @@ from conveyor.services.stock_keeping import begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 _PLACING_FIELDS = ("payment_token",)
+#: how often placing is tried when SQLite's write lock stays taken past its busy timeout
+BUSY_ATTEMPTS = 6
 
 
 class ProcessStarter(Protocol):
@@ -80,7 +84,15 @@ def place_order(
     ``uow_factory()`` gives a fresh ``SqlUnitOfWork`` (a lost race needs a second one).
     """
     try:
-        return _place(uow_factory(), workflow, channel, draft, idempotency_key, now or datetime.now(UTC))
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            try:
+                return _place(
+                    uow_factory(), workflow, channel, draft, idempotency_key, now or datetime.now(UTC)
+                )
+            except OperationalError as err:
+                if attempt == BUSY_ATTEMPTS or not _is_busy(err):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
     except IntegrityError:  # a racing placement of the same order won
         with uow_factory() as uow:
             existing = SqlOrders(uow.session).find_existing(
@@ -92,6 +104,11 @@ def place_order(
         assert order is not None
         _check_same_order(order, channel, draft, idempotency_key)
         return PlacedOrder(order, created=False)
+
+
+def _is_busy(err: OperationalError) -> bool:
+    """SQLite gave up waiting for the write lock (its busy timeout) while many orders queued for it."""
+    return "database is locked" in str(err.orig)
 
 
 def _check_same_order(order: StoredOrder, channel: str, draft: Mapping[str, Any], key: str | None) -> None:

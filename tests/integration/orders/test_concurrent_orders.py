@@ -1,0 +1,90 @@
+"""64 customers order the last 10 units at once, over HTTP: exactly 10 are reserved, the rest backordered."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from conveyor.bootstrap import Runtime, deploy_bundled_processes
+from conveyor.domain.auth import Role
+from conveyor.entrypoints.api import create_app
+from conveyor.services import configuration, inventory
+from conveyor.services.inventory import ledger_violations
+
+CUSTOMERS = 64
+UNITS = 10
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(migrated_runtime: Runtime) -> Iterator[str]:
+    """The API on a real uvicorn server on loopback (its own thread); yields the base URL."""
+    configuration.load_default_configuration(migrated_runtime.unit_of_work())
+    deploy_bundled_processes(migrated_runtime)
+    port = _free_port()
+    config = uvicorn.Config(create_app(runtime=migrated_runtime), host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")  # fmt: skip
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if uv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_sixty_four_concurrent_orders_for_ten_units_reserve_exactly_ten(
+    server: str, migrated_runtime: Runtime, issue_token: Callable[[Role], str]
+) -> None:
+    inventory.receive_stock(
+        migrated_runtime.unit_of_work(), warehouse="BER-1", sku="HEADPHONES-ANC", quantity=UNITS
+    )
+    token = issue_token(Role.INTEGRATION)
+
+    def order(n: int) -> int:
+        body = {
+            "channel": "marketplace", "external_id": f"RUSH-{n}", "currency": "EUR",
+            "customer": {"name": f"Customer {n}"},
+            "shipping_address": {"name": f"Customer {n}", "line1": "Alexanderplatz 1", "city": "Berlin",
+                                 "country": "DE", "coordinates": {"lat": 52.52, "lon": 13.41}},
+            "lines": [{"sku": "HEADPHONES-ANC", "quantity": 1}],
+        }  # fmt: skip
+        with httpx.Client(timeout=120) as client:
+            response = client.post(
+                f"{server}/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=CUSTOMERS) as pool:
+        statuses = list(pool.map(order, range(CUSTOMERS)))
+
+    assert statuses == [201] * CUSTOMERS
+    with migrated_runtime.engine.connect() as connection:
+        reserved = connection.execute(
+            text("SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE state = 'open'")
+        ).scalar_one()
+        by_status = dict(
+            connection.execute(text("SELECT status, COUNT(*) FROM orders GROUP BY status")).all()
+        )
+        level = connection.execute(text("SELECT on_hand, reserved FROM stock_levels")).one()
+    assert reserved == UNITS
+    assert by_status == {"picking": UNITS, "backordered": CUSTOMERS - UNITS}
+    assert tuple(level) == (UNITS, UNITS)
+    assert ledger_violations(migrated_runtime.unit_of_work()) == []
