@@ -35,8 +35,9 @@ def server(migrated_runtime: Runtime) -> Iterator[str]:
     configuration.load_default_configuration(migrated_runtime.unit_of_work())
     deploy_bundled_processes(migrated_runtime)
     port = _free_port()
-    config = uvicorn.Config(create_app(runtime=migrated_runtime), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(runtime=migrated_runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -60,12 +61,19 @@ def test_sixty_four_concurrent_orders_for_ten_units_reserve_exactly_ten(
 
     def order(n: int) -> int:
         body = {
-            "channel": "marketplace", "external_id": f"RUSH-{n}", "currency": "EUR",
+            "channel": "marketplace",
+            "external_id": f"RUSH-{n}",
+            "currency": "EUR",
             "customer": {"name": f"Customer {n}"},
-            "shipping_address": {"name": f"Customer {n}", "line1": "Alexanderplatz 1", "city": "Berlin",
-                                 "country": "DE", "coordinates": {"lat": 52.52, "lon": 13.41}},
+            "shipping_address": {
+                "name": f"Customer {n}",
+                "line1": "Alexanderplatz 1",
+                "city": "Berlin",
+                "country": "DE",
+                "coordinates": {"lat": 52.52, "lon": 13.41},
+            },
             "lines": [{"sku": "HEADPHONES-ANC", "quantity": 1}],
-        }  # fmt: skip
+        }
         with httpx.Client(timeout=120) as client:
             response = client.post(
                 f"{server}/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
