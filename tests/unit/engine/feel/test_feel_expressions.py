@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -182,3 +183,25 @@ def test_evaluate_reads_variable_names_with_symbols():
 
 def test_known_names_do_not_match_inside_longer_words():
     assert compile_expression("ab-c", known_names=["b-c"]).names == {"ab", "c"}
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("total == 5", "single '='"),
+        ("a && b", "'and'"),
+        ("a || b", "'or'"),
+        ("!approved", "not(...)"),
+        ("status = 'paid'", "double quotes"),
+        ("total >", "ends too early"),
+    ],
+)
+def test_mistakes_from_other_expression_languages_get_a_hint(text, hint):
+    with pytest.raises(ExpressionError, match=re.escape(hint)):
+        compile_expression(text)
+
+
+def test_not_followed_by_a_name_is_read_as_one_name_with_a_warning():
+    expression = compile_expression("not approved")
+    assert expression.names == {"not approved"}
+    assert "write not(approved)" in expression.warnings[0]
