@@ -18,10 +18,13 @@ import pytest
 from sqlalchemy import text
 from worker_process import registry as process_registry
 from workflow_helpers import Clock
-from workflow_models import bpmn, flaky_service, parallel_jobs
+from workflow_models import bpmn, flaky_service, parallel_jobs, race
 
 from conveyor.adapters.workflow.instances import InstanceStore, StaleInstance
 from conveyor.bootstrap import Runtime
+from conveyor.engine.errors import NotWaiting
+from conveyor.errors import Conflict as ConflictError
+from conveyor.errors import NotFound
 from conveyor.services.workers import Worker
 from conveyor.services.workflow import Workflow, WorkflowSettings, queries
 
@@ -197,3 +200,41 @@ def test_three_worker_processes_drain_two_thousand_instances_each_exactly_once(
     assert joins[0][0] == count
     assert sql("SELECT count(*) FROM jobs")[0][0] == 0
     assert sql("SELECT count(*) FROM incidents")[0][0] == 0
+
+
+def test_a_message_and_a_timer_racing_on_an_event_based_gateway_take_exactly_one_path(
+    workflow: Workflow, clock: Clock, sql: Callable[..., list[Any]]
+) -> None:
+    workflow.deploy(race())
+    ids = [workflow.start("race", {"order_id": f"R-{n}"}).id for n in range(6)]
+    clock.advance(hours=2)  # every timer is due: each instance has a timer job and a message racing
+    timer_worker = Worker(workflow, name="timers")
+    start = threading.Barrier(2)
+    refused: list[str] = []
+
+    def fire_timers() -> None:
+        start.wait()
+        while timer_worker.run_once(clock.now, limit=1):
+            pass
+
+    def send_messages() -> None:
+        start.wait()
+        for n in range(6):
+            try:
+                workflow.correlate("delivered", f"R-{n}", buffer=False)
+            except (NotFound, ConflictError, NotWaiting) as err:
+                refused.append(type(err).__name__)
+
+    threads = [threading.Thread(target=fire_timers), threading.Thread(target=send_messages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ends = sql(
+        "SELECT instance_id, node_id FROM workflow_history WHERE event = 'node.completed' "
+        "AND node_id IN ('delivered_end', 'timeout_end')"
+    )
+    assert sorted(i for i, _ in ends) == sorted(ids)  # every instance took one path, none took two
+    by_message = sum(1 for _, node in ends if node == "delivered_end")
+    assert by_message + len(refused) == 6  # every message either won or was refused
+    assert sql("SELECT count(*) FROM jobs")[0][0] == 0

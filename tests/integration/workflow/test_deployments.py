@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from workflow_models import quality_check, two_steps
+from workflow_models import discount_rules, priced_order, quality_check, two_steps
 
 from conveyor.adapters.workflow.definitions import DefinitionStore
 from conveyor.engine.errors import ModelError
-from conveyor.services.workflow import Workflow
+from conveyor.services.workflow import Workflow, queries
 
 
 def test_deploying_a_file_stores_version_one_of_each_process(workflow: Workflow) -> None:
@@ -48,3 +48,17 @@ def test_a_deployed_version_keeps_its_source(workflow: Workflow) -> None:
         latest = DefinitionStore(session).get("qc_process")
     assert first is not None and 'name="Quality check"' in (first.source or "")
     assert latest is not None and latest.version == 2 and 'name="Check quality"' in (latest.source or "")
+
+
+def test_a_deployed_decision_is_used_by_business_rule_tasks_at_its_latest_version(workflow: Workflow) -> None:
+    workflow.deploy(discount_rules("0.1"), file_name="discount.dmn")
+    workflow.deploy(priced_order(), file_name="priced.bpmn")
+    first = workflow.start("priced", {"total": 150})
+    redeployed = workflow.deploy(discount_rules("0.2"), file_name="discount.dmn")
+    assert [(d.definition.key, d.definition.kind, d.definition.version) for d in redeployed] == [
+        ("discount", "dmn", 2)
+    ]
+    second = workflow.start("priced", {"total": 150})
+    with workflow.session_factory() as session:
+        assert queries.instance_detail(session, first.id)["variables"]["discount"] == "0.1"
+        assert queries.instance_detail(session, second.id)["variables"]["discount"] == "0.2"

@@ -192,3 +192,37 @@ def undecidable_gateway() -> str:
 </bpmn:process>
 """
     )
+
+
+DISCOUNT_V1 = """<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="rules" name="Rules"
+    namespace="http://conveyor.dev/tests">
+  <decision id="discount" name="Discount">
+    <decisionTable id="t" hitPolicy="FIRST">
+      <input id="i1" label="Total"><inputExpression><text>total</text></inputExpression></input>
+      <output id="o1" name="discount" typeRef="number"/>
+      <rule id="r1"><inputEntry><text>&gt;= 100</text></inputEntry>
+        <outputEntry><text>RATE</text></outputEntry></rule>
+      <rule id="r2"><inputEntry><text>-</text></inputEntry><outputEntry><text>0</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def discount_rules(rate: str = "0.1") -> str:
+    return DISCOUNT_V1.replace("RATE", rate)
+
+
+def priced_order() -> str:
+    """A business rule task evaluating the deployed 'discount' decision, then a user task."""
+    return bpmn(
+        f"""<bpmn:process id="priced" isExecutable="true">
+  <bpmn:startEvent id="start"/>
+  <bpmn:businessRuleTask id="price" camunda:decisionRef="discount" camunda:resultVariable="discount"
+      camunda:mapDecisionResult="singleEntry"/>
+  <bpmn:userTask id="confirm"/>
+  <bpmn:endEvent id="end"/>
+  {flow("start", "price")}{flow("price", "confirm")}{flow("confirm", "end")}
+</bpmn:process>
+"""
+    )
