@@ -20,8 +20,17 @@ from conveyor.engine.feel.parser import FeelParser
 from conveyor.engine.feel.unary import compile_test
 
 DIALECTS = ("auto", "feel", "juel", "python")
-#: The budget handed to expressions without loops, filters or calls: they never spend it.
-_UNCOUNTED = Run()
+class _Uncounted(Run):
+    """The budget handed to expressions without loops, filters or calls, which never spend it;
+    shared by all their evaluations, so it must never fill up."""
+
+    __slots__ = ()
+
+    def tick(self, count: int = 1) -> None:
+        self.steps = 0
+
+
+_UNCOUNTED = _Uncounted()
 _MULTI_WORD = frozenset(name for name in BUILTINS if " " in name)
 _NO_NAMES: frozenset[str] = frozenset()
 
