@@ -47,6 +47,13 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
 }
 
 HANG_LIMIT = 3.0
+#: any other case is stopped after this long (a regression into an endless loop fails fast)
+CASE_LIMIT = 30.0
+
+
+def time_limit(model: str, name: str) -> float:
+    return HANG_LIMIT if (model, name) in HANGS else CASE_LIMIT
+
 
 #: cases that currently never finish (run with a time limit; each is a bug)
 HANGS: dict[tuple[str, str], str] = {

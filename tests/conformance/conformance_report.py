@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bpmn_cases import HANG_LIMIT, HANGS, KNOWN_BUGS, all_cases
+from bpmn_cases import HANG_LIMIT, HANGS, KNOWN_BUGS, all_cases, time_limit
 from bpmn_expectations import Descriptive, Expectation, Refused, Runs, check
 from bpmn_scenarios import Scenario, play
 from dmn_tck_cases import judge, tck_cases
@@ -76,7 +76,7 @@ def bpmn_rows(root: Path) -> list[Row]:
     rows = []
     for model, name, expected in all_cases():
         key = (model, name)
-        outcome = play(root, _scenario(expected), time_limit=HANG_LIMIT if key in HANGS else None)
+        outcome = play(root, _scenario(expected), time_limit=time_limit(model, name))
         wrong = check(expected, outcome)
         if key in HANGS and wrong:
             result, detail = "hangs (known bug)", f"{HANGS[key]} -- stopped after {HANG_LIMIT:g} s"

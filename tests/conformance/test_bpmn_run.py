@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bpmn_cases import CASES, HANG_LIMIT, HANGS, KNOWN_BUGS, all_cases
+from bpmn_cases import CASES, HANGS, KNOWN_BUGS, all_cases, time_limit
 from bpmn_expectations import Descriptive, Refused, Runs, check
 from bpmn_scenarios import Scenario, play
 
@@ -49,8 +49,7 @@ def scenario_of(expected: Runs | Refused | Descriptive) -> Scenario:
 def test_model_runs_to_its_expected_end_or_is_refused_for_its_reason(
     shared_dir: Path, model: str, name: str, expected: Runs | Refused | Descriptive
 ) -> None:
-    limit = HANG_LIMIT if (model, name) in HANGS else None
-    outcome = play(shared_dir, scenario_of(expected), time_limit=limit)
+    outcome = play(shared_dir, scenario_of(expected), time_limit=time_limit(model, name))
     assert check(expected, outcome) == []
 
 
@@ -58,8 +57,9 @@ def test_model_runs_to_its_expected_end_or_is_refused_for_its_reason(
 def test_model_ends_the_same_when_saved_and_restored_between_every_step(
     shared_dir: Path, model: str, name: str, expected: Runs
 ) -> None:
-    live = play(shared_dir, expected.scenario)
-    restored = play(shared_dir, expected.scenario, restore_every_step=True)
+    limit = time_limit(model, name)
+    live = play(shared_dir, expected.scenario, time_limit=limit)
+    restored = play(shared_dir, expected.scenario, restore_every_step=True, time_limit=limit)
     assert restored.summary == live.summary
     assert [(i.process_id, i.state, i.path, i.variables, i.waiting) for i in restored.instances] == [
         (i.process_id, i.state, i.path, i.variables, i.waiting) for i in live.instances

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from bpmn_cases import HANGS, KNOWN_BUGS, all_cases
+from bpmn_cases import HANGS, KNOWN_BUGS, all_cases, time_limit
 from bpmn_expectations import Runs
 from bpmn_scenarios import Later, Outcome, Scenario, play
 from typer.testing import CliRunner
@@ -33,7 +33,7 @@ def _comparable(scenario: Scenario) -> bool:
 
 
 CASES = [
-    pytest.param(expected.scenario, id=f"{model}:{name}" if name else model)
+    pytest.param(model, name, expected.scenario, id=f"{model}:{name}" if name else model)
     for model, name, expected in all_cases()
     if isinstance(expected, Runs)
     and _comparable(expected.scenario)
@@ -53,11 +53,11 @@ def _arguments(root: Path, scenario: Scenario, answers: Path) -> list[str]:
     return [*args, "--answers", str(answers)]
 
 
-@pytest.mark.parametrize("scenario", CASES)
+@pytest.mark.parametrize(("model", "name", "scenario"), CASES)
 def test_cli_run_reports_the_state_and_path_the_driver_sees(
-    shared_dir: Path, tmp_path: Path, scenario: Scenario
+    shared_dir: Path, tmp_path: Path, model: str, name: str, scenario: Scenario
 ) -> None:
-    outcome: Outcome = play(shared_dir, scenario)
+    outcome: Outcome = play(shared_dir, scenario, time_limit=time_limit(model, name))
     result = CliRunner().invoke(app, _arguments(shared_dir, scenario, tmp_path / "answers.json"))
     assert result.exit_code in (0, 1), result.output
     printed = json.loads(result.stdout)
