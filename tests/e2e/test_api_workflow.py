@@ -124,6 +124,9 @@ def test_an_instance_is_started_read_and_finished_through_its_task_and_a_message
         f"/api/v1/tasks/{task['id']}/complete", json={"variables": {}}, headers=auth(Role.WAREHOUSE)
     )
     assert invalid.status_code == 422
+    claimed = client.post(f"/api/v1/tasks/{task['id']}/claim", json={}, headers=auth(Role.WAREHOUSE))
+    assert claimed.status_code == 200 and claimed.json()["state"] == "claimed"
+    assert claimed.json()["assignee"] == "test warehouse" and claimed.json()["claimed_at"]
     forbidden = client.post(
         f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(
             Role.FINANCE

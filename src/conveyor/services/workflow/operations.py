@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conveyor.adapters.db.workflow_tables import incidents, user_tasks
 from conveyor.adapters.workflow.instances import InstanceStore
@@ -205,3 +205,32 @@ class Workflow(WorkflowRuntime):
         return self.transaction(
             lambda ctx: migrate(self, ctx, process, from_version, to_version, dry_run=dry_run)
         )
+
+    def claim_task(self, task_id: int, assignee: str, *, uow: SqlUnitOfWork | None = None) -> None:
+        """Assign an open user task to ``assignee`` (a claimed task can be claimed again: reassigned)."""
+
+        def work(ctx: StepContext) -> None:
+            session = ctx.uow.session
+            found = session.execute(
+                select(user_tasks.c.instance_id, user_tasks.c.node_id, user_tasks.c.state).where(
+                    user_tasks.c.id == task_id
+                )
+            ).first()
+            if found is None:
+                raise NotFound(f"No user task {task_id}")
+            instance_id, node_id, state = found
+            if state not in ("created", "claimed"):
+                raise Conflict(f"User task {task_id} is {state}; only open tasks can be claimed")
+            session.execute(
+                update(user_tasks)
+                .where(user_tasks.c.id == task_id)
+                .values(assignee=assignee, state="claimed", claimed_at=ctx.now)
+            )
+            assigned = {"task": task_id, "assignee": assignee}
+            InstanceStore(session).append_history(
+                [{"instance_id": instance_id, "at": ctx.now, "event": "task.assigned", "node_id": node_id,
+                  "data": assigned}]
+            )  # fmt: skip
+            ctx.uow.record({"type": "task.assigned", "id": task_id, "assignee": assignee})
+
+        self._run(uow, work)

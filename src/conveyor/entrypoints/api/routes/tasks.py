@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from conveyor.domain.auth import Role
+from conveyor.domain.auth import Principal, Role
 from conveyor.entrypoints.api.routes.workflow_common import TASK_SUPERVISORS, ReadSession, WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal
 from conveyor.errors import Forbidden
@@ -34,6 +34,7 @@ class TaskPublic(BaseModel):
     form: dict[str, Any] | None
     state: str
     created_at: datetime
+    claimed_at: datetime | None
     completed_at: datetime | None
     completed_by: str | None
     data: dict[str, Any] | None
@@ -79,22 +80,39 @@ def read_task(task_id: int, session: ReadSession) -> TaskPublic:
     return _public(queries.get_task(session, task_id))
 
 
-@router.post("/{task_id}/complete", response_model=TaskPublic, summary="Complete a task with its form data")
-def complete_task(
-    task_id: int, body: TaskComplete, principal: CurrentPrincipal, workflow: WorkflowDep, session: ReadSession
-) -> TaskPublic:
-    task = queries.get_task(session, task_id)
+class TaskClaim(BaseModel):
+    assignee: str | None = Field(default=None, description="Who takes it (default: the caller's token name)")
+
+
+def _may_work_on(task: dict[str, Any], principal: Principal) -> None:
     groups = set(task["candidate_groups"])
     allowed = principal.role in TASK_SUPERVISORS or (
         principal.role.value in groups if groups else principal.role is not Role.VIEWER
     )
     if not allowed:
         raise Forbidden(
-            f"Task {task_id} is for {', '.join(sorted(groups))}; "
-            f"the role {principal.role.value!r} may not complete it",
+            f"Task {task['id']} is for {', '.join(sorted(groups))}; "
+            f"the role {principal.role.value!r} may not work on it",
             role=principal.role.value,
             allowed_roles=sorted(groups | {r.value for r in TASK_SUPERVISORS}),
         )
+
+
+@router.post("/{task_id}/claim", response_model=TaskPublic, summary="Take (or reassign) an open task")
+def claim_task(
+    task_id: int, body: TaskClaim, principal: CurrentPrincipal, workflow: WorkflowDep, session: ReadSession
+) -> TaskPublic:
+    _may_work_on(queries.get_task(session, task_id), principal)
+    workflow.claim_task(task_id, body.assignee or principal.name)
+    session.rollback()  # end the read snapshot taken before the claim committed
+    return _public(queries.get_task(session, task_id))
+
+
+@router.post("/{task_id}/complete", response_model=TaskPublic, summary="Complete a task with its form data")
+def complete_task(
+    task_id: int, body: TaskComplete, principal: CurrentPrincipal, workflow: WorkflowDep, session: ReadSession
+) -> TaskPublic:
+    _may_work_on(queries.get_task(session, task_id), principal)
     workflow.complete_task(task_id, body.variables, completed_by=principal.name)
     session.rollback()  # end the read snapshot taken before the step committed
     return _public(queries.get_task(session, task_id))
