@@ -108,6 +108,7 @@ def judge(root: Path, case: TckCase) -> Verdict:
     try:
         definitions = parse_dmn((root / "dmn-tck" / case.folder / model).read_bytes(), file=model)
         inputs = {node.get("name"): _value(node) for node in element.findall(f"{NS}inputNode")}
+        checked = []
         for node in element.findall(f"{NS}resultNode"):
             decision = definitions.find(node.get("name") or "")
             if decision is None:
@@ -116,12 +117,31 @@ def judge(root: Path, case: TckCase) -> Verdict:
                 try:
                     evaluate_decision(definitions, decision.id, inputs)
                 except DecisionError:
+                    checked.append(f"{decision.name}: an error")
                     continue
                 return Verdict("fails", f"{decision.name}: expected an error")
             expected = _value(node.find(f"{NS}expected"))
             actual = evaluate_decision(definitions, decision.id, inputs).value
             if not _same(actual, expected):
-                return Verdict("fails", f"{decision.name}: expected {expected!r}, got {actual!r}")
+                return Verdict("fails", f"{decision.name}: expected {_show(expected)}, got {_show(actual)}")
+            checked.append(f"{decision.name} = {_show(actual)}")
     except (EngineError, ValueError) as err:
         return Verdict("fails", f"{type(err).__name__}: {err}")
-    return Verdict("passes")
+    return Verdict("passes", "; ".join(checked))
+
+
+def _show(value: Any) -> str:
+    """A value as FEEL would write it (numbers plain, strings quoted)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)
