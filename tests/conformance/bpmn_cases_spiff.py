@@ -161,7 +161,7 @@ SPIFF_CASES: dict[str, dict[str, Expectation]] = {
         "two conversations": Runs(
             Scenario((SPIFF + "correlation.bpmn",), process="proc_1"),
             ends_at="Event_0qga5tr",
-            counts={"start_proc_2": 2, "get_response": 2, "subprocess": 1},
+            counts={"start_proc_2": 2, "get_response": 2, "subprocess": 3},  # 2 iterations + the body
             others={"proc_2": ("completed", 2)},
             note="each multi-instance branch's thrown message starts proc_2, whose answer resumes it",
         )
