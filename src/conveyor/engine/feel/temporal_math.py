@@ -58,6 +58,11 @@ def subtract(a: Any, b: Any) -> Any:
             return add(a, YearsMonthsDuration(-b.months)) if not isinstance(a, dt.timedelta) else None
         if isinstance(a, dt.date) and isinstance(b, dt.date):
             x, y = _midnight(a), _midnight(b)
+            # DMN: a date is midnight UTC when it meets a zoned date and time
+            if x.tzinfo is None and y.tzinfo is not None and not isinstance(a, dt.datetime):
+                x = x.replace(tzinfo=dt.UTC)
+            if y.tzinfo is None and x.tzinfo is not None and not isinstance(b, dt.datetime):
+                y = y.replace(tzinfo=dt.UTC)
             if (x.tzinfo is None) != (y.tzinfo is None):
                 return None
             return x - y

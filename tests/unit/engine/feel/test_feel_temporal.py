@@ -120,3 +120,8 @@ def test_adding_hours_across_a_daylight_saving_change_counts_elapsed_time():
     value = evaluate('@"2024-03-31T01:30:00@Europe/Paris" + duration("PT1H")')
     assert value.astimezone(dt.UTC) == dt.datetime(2024, 3, 31, 1, 30, tzinfo=dt.UTC)
     assert value.hour == 3
+
+
+def test_a_date_meeting_a_zoned_date_time_counts_as_midnight_utc():
+    assert evaluate('date("2024-01-02") - date and time("2024-01-01T00:00:00Z")') == dt.timedelta(days=1)
+    assert evaluate('date and time("2024-01-02T01:00:00+01:00") - date("2024-01-01")') == dt.timedelta(days=1)
