@@ -101,11 +101,11 @@ class PythonConditionParser:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise ExpressionLimitExceeded(f"expression nests deeper than {MAX_NESTING} levels", self.source)
-        left = self.negation() if power < 30 else self.arithmetic(power)
+        left = self.negation()
         while True:
             token = self.peek()
             bound = _POWER.get(token.text, 0) if token.kind in ("op", "name") else 0
-            if bound <= power or bound >= 40:
+            if bound <= power or bound >= 40:  # arithmetic binds inside comparisons
                 break
             self.advance()
             right = self.expression(bound)
