@@ -276,7 +276,7 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
                     Send("MESSAGE_documentReceived", "D-9"),
                 ),
             ),
-            ends_at="EndEvent_ManuallyDecided",
+            counts={"EndEvent_ManuallyDecided": 1, "EndEvent_DocumentReceived": 1},
             passes=(
                 "StartMessageEvent_DocumentRequested",
                 "CallActivity_RequestDocument",
