@@ -240,7 +240,7 @@ class Engine:
                 called.cancel(now=now)
         elif isinstance(effect, SignalThrown):
             for instance in self.active():
-                if instance.state == "active":
+                if instance.state == "active" and instance is not source:  # it heard its own
                     instance.broadcast_signal(effect.name, effect.variables, now=now)
         elif isinstance(effect, EscalationUncaught) and source.parent is not None:
             parent = self.instances.get(source.parent[0])

@@ -43,7 +43,8 @@ class MessageThrown:
 
 @dataclass(frozen=True, slots=True)
 class SignalThrown:
-    """A signal was thrown; the caller broadcasts it (to this instance too)."""
+    """A signal was thrown; the caller broadcasts it to every *other* instance (the thrower's
+    own subscriptions were triggered when it was thrown)."""
 
     name: str
     variables: dict[str, Any]

@@ -101,7 +101,13 @@ def _esp_starts(esp: SubProcess) -> tuple[str, ...]:
 
 
 def trigger(core: Core, wait: WaitRec, payload: Mapping[str, Any] | None) -> None:
-    """Something a wait was waiting for happened; move the instance accordingly."""
+    """Something a wait was waiting for happened; move the instance until it waits again."""
+    fire(core, wait, payload)
+    core.run()
+
+
+def fire(core: Core, wait: WaitRec, payload: Mapping[str, Any] | None) -> None:
+    """Act on an arrived event (tokens it releases are queued, not yet moved)."""
     if wait.via == ON_TOKEN:
         del core.waits[wait.id]
         token = core.tokens[wait.ref]
@@ -129,7 +135,6 @@ def trigger(core: Core, wait: WaitRec, payload: Mapping[str, Any] | None) -> Non
             start(core)
         else:
             core.guard(start, anchor)
-    core.run()
 
 
 def _rearm_or_drop(core: Core, wait: WaitRec, interrupting: bool) -> None:
@@ -247,7 +252,16 @@ def throw_message(core: Core, token: Token, node: Any, message: MessageDef | Non
 def throw_signal(core: Core, token: Token, node: Event, definition: EventDefinition) -> None:
     if definition.signal is None:
         raise Stuck(f"{node.id!r} throws a signal but the model names none")
-    core.effects.append(SignalThrown(definition.signal.name, payload_of(core, node, token.scope), node.id))
+    name = definition.signal.name
+    payload = payload_of(core, node, token.scope)
+    core.effects.append(SignalThrown(name, payload, node.id))
+    # the throwing instance hears its own signal at once (as in Camunda); the caller broadcasts
+    # the effect to every other instance
+    waiting = sorted(w.id for w in core.waits.values() if w.kind == "signal" and w.data.get("sig") == name)
+    for wait_id in waiting:
+        wait = core.waits.get(wait_id)
+        if wait is not None and core.status == "active":
+            fire(core, wait, payload)
 
 
 def conditions_changed(core: Core) -> None:

@@ -78,6 +78,7 @@ def _throw(core: Core, token: Token, node: Event, trigger: Trigger) -> bool:
         events.throw_message(core, token, node, definition.message)
     elif trigger is Trigger.SIGNAL:
         events.throw_signal(core, token, node, definition)
+        return token.id in core.tokens and core.status == "active"
     elif trigger is Trigger.ESCALATION:
         code = definition.escalation.code if definition.escalation else None
         throwing.throw_escalation(core, token, code)

@@ -126,3 +126,17 @@ def test_timer_start_events_are_reported_for_a_scheduler(run):
     [info] = run(body).library.start_events("timer")
     found = (info.process_id, info.node, info.timer_kind, info.timer_value)
     assert found == ("p", "nightly", "cycle", "R/P1D")
+
+
+def test_a_thrown_signal_starts_an_event_sub_process_of_the_same_instance_at_once(run):
+    body = document(
+        '<startEvent id="start"/><intermediateThrowEvent id="shout"><signalEventDefinition signalRef="s"/>'
+        '</intermediateThrowEvent><endEvent id="end"/>'
+        '<subProcess id="sub" triggeredByEvent="true"><startEvent id="heard"><signalEventDefinition '
+        'signalRef="s"/></startEvent><task id="react"/><endEvent id="sub_end"/>'
+        + flows("heard -> react -> sub_end") + "</subProcess>" + flows("start -> shout -> end"),
+        roots='<signal id="s" name="recall"/>')
+    rt = run(body).start()
+    assert rt.state == "completed"
+    assert "react" in rt.path
+    assert "end" not in rt.path  # the interrupting event sub-process cancelled the thrower
