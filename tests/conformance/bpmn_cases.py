@@ -40,10 +40,6 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
         "Engine routes a thrown message only to instances already waiting, never to a message "
         "start event, so proc_2 is never started"
     ),
-    (SPIFF + "event-subprocess.bpmn", ""): (
-        "a signal thrown by an instance does not start that instance's own signal event "
-        "sub-process (Camunda 7 and SpiffWorkflow deliver it during the throw)"
-    ),
 }
 
 HANG_LIMIT = 3.0
