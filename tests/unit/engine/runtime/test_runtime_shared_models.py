@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import T0
 
+from conftest import T0
 from conveyor.engine.api import Engine
 from conveyor.engine.runtime import Handlers, Instance, ModelLibrary
 
