@@ -12,7 +12,7 @@ PORT ?= 8000
 .PHONY: help demo test lint typecheck imports unit clean
 
 help:
-	@echo "make demo   create $(VENV), install, initialise ./conveyor.db and serve on http://$(HOST):$(PORT)"
+	@echo "make demo   create $(VENV), install, initialise ./conveyor.db, load demo orders (once) and serve on http://$(HOST):$(PORT)"
 	@echo "make test   install the dev tools, then ruff, mypy, import-linter and pytest"
 	@echo "            (.ci/run does the same with the PostgreSQL variants enabled)"
 
@@ -35,6 +35,7 @@ $(VENV)/.stamp-dev: pyproject.toml | $(VENV)/.stamp-tools
 
 demo: $(VENV)/.stamp-runtime
 	$(BIN)/conveyor init
+	$(BIN)/conveyor demo --orders 200 --if-empty
 	$(BIN)/conveyor serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.stamp-dev

@@ -21,6 +21,7 @@ from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
+from conveyor.entrypoints.cli_demo import demo
 from conveyor.entrypoints.cli_process import (
     history_app,
     incidents_app,
@@ -74,6 +75,7 @@ app.add_typer(history_app, name="history")
 app.command("worker")(worker)
 app.add_typer(config_app, name="config")
 app.add_typer(inventory_app, name="inventory")
+app.command()(demo)
 
 
 def _say(message: str) -> None:

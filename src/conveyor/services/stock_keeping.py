@@ -28,7 +28,10 @@ def begin_writing(session: Session) -> None:
     another writer (its snapshot is stale: "database is locked" at once);
     taking the write lock up front makes it queue behind the busy timeout.
     Call it before the first statement of a use case that will write stock.
+    Inside an open transaction it does nothing (the transaction's kind is set).
     """
+    if session.in_transaction():
+        return
     session.connection(execution_options=SQLITE_IMMEDIATE)
 
 
