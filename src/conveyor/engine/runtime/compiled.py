@@ -21,6 +21,7 @@ from conveyor.engine.bpmn.model import (
     ProcessSpec,
     ScopeSpec,
     SequenceFlow,
+    ServiceTask,
     SubProcess,
     Trigger,
 )
@@ -46,6 +47,9 @@ class NodeInfo:
     compensable: bool = False
     #: the activity has a loop or multi-instance marker
     looped: bool = False
+    #: entering the node only means leaving it: start events, none end/throw events, merging
+    #: exclusive gateways, boundary events, plain tasks and service tasks with nothing to call
+    passthrough: bool = False
     #: an activity with nothing around its work: no loop, mappings, boundary events,
     #: compensation or async flags (most tasks), so entering and leaving take the short path
     plain: bool = False
@@ -101,6 +105,7 @@ class CompiledProcess:
                 and node.kind not in (NodeKind.SUB_PROCESS, NodeKind.CALL_ACTIVITY)
                 and not getattr(node, "is_for_compensation", False)
             )
+            info.passthrough = _passes_through(info)
         self.starts: dict[str, str | None] = {
             scope_id: _none_start(body, self.nodes, set(incoming)) for scope_id, body in self.bodies.items()
         }
@@ -162,6 +167,22 @@ class CompiledProcess:
             found = frozenset(seen)
             self._ancestors[key] = found
         return found
+
+def _passes_through(info: NodeInfo) -> bool:
+    node = info.node
+    kind = info.kind
+    if kind in (NodeKind.START_EVENT, NodeKind.BOUNDARY_EVENT):
+        return True
+    if kind in (NodeKind.END_EVENT, NodeKind.INTERMEDIATE_THROW_EVENT):
+        return isinstance(node, Event) and node.trigger is Trigger.NONE
+    if kind is NodeKind.EXCLUSIVE_GATEWAY:
+        return info.straight is not None
+    if not info.plain:
+        return False
+    if kind in (NodeKind.TASK, NodeKind.MANUAL_TASK):
+        return True
+    return type(node) is ServiceTask and not (node.message or node.expression or node.task_type)
+
 
 def _ordered(node: Node, flows: list[SequenceFlow]) -> list[SequenceFlow]:
     """Outgoing flows in the model's order (the node's ``outgoing`` list when it has one)."""

@@ -209,6 +209,9 @@ class Core:
         info_of = self.proc.info
         history = self.history if self.record_history else None
         budget = self.max_steps
+        leave = HOOKS.leave
+        # a handler bound to one node (a test or `bpmn run --mock`) may sit on a placeholder task
+        activities_pass = not self.handlers.has_node_bindings
         while True:
             while ready:
                 token = ready.popleft()
@@ -226,6 +229,8 @@ class Core:
                         history.append(_new_tuple(HistoryEvent, entered))
                     if info.node.async_before and not token.inner:
                         self.add_job(token, "before")
+                    elif info.passthrough and (activities_pass or not info.is_activity):
+                        leave(self, token, info)
                     else:
                         table[info.kind](self, token, info)
                 except Stuck as err:
@@ -331,6 +336,7 @@ class _Hooks:
 
     enter: Callable[[Core, Token], None] = _not_wired
     table: dict[NodeKind, Callable[[Core, Token, Any], None]] = {}
+    leave: Callable[[Core, Token, Any], None] = _not_wired
     park: Callable[[Core, Token, str], None] = _not_wired
     fire_join: Callable[[Core, Token], None] = _not_wired
 

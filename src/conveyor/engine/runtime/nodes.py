@@ -127,5 +127,6 @@ for _kind in ACTIVITY_KINDS:
 
 HOOKS.enter = enter
 HOOKS.table = ENTER
+HOOKS.leave = flow.leave
 HOOKS.park = park_incident
 HOOKS.fire_join = gateways.fire_inclusive_join

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from conveyor.engine.bpmn.model import FormField, UserTask
 from conveyor.engine.runtime.records import ON_BOUNDARY, ON_SCOPE, WaitRec
@@ -13,8 +13,7 @@ if TYPE_CHECKING:
     from conveyor.engine.runtime.compiled import CompiledProcess
 
 
-@dataclass(frozen=True, slots=True)
-class UserTaskInfo:
+class UserTaskInfo(NamedTuple):
     """The evaluated details of an open user task (what an inbox shows)."""
 
     name: str | None
@@ -28,9 +27,9 @@ class UserTaskInfo:
     form_fields: tuple[FormField, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """One thing the instance waits for.
+class Wait(NamedTuple):
+    """One thing the instance waits for (an immutable record; a named tuple because callers
+    list waits after every step and a tuple is several times cheaper to build).
 
     ``kind``: ``userTask``, ``message``, ``receiveTask``, ``timer``, ``signal``, ``job``,
     ``callActivity`` or ``incident``. Only the fields of that kind are set.
