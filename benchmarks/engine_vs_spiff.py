@@ -56,7 +56,7 @@ TARGET_RATIO = 30.0
 TARGET_STEP_GROWTH = 1.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Case:
     model: str  # file name, as reported
     path: Path
@@ -147,21 +147,17 @@ def _no_op(_context: object) -> None:
     return None
 
 
-def measure(run_one: Callable[[], object], seconds: float, repeat: int) -> tuple[float, float]:
-    """Best instances/s over ``repeat`` measurements of at least ``seconds`` each: by the wall
-    clock (``perf_counter``, the headline figure) and by this process's CPU time."""
-    best_wall = best_cpu = 0.0
-    for _ in range(repeat):
-        count, started, cpu = 0, time.perf_counter(), time.process_time()
-        while True:
-            run_one()
-            count += 1
-            elapsed = time.perf_counter() - started
-            if elapsed >= seconds:
-                break
-        best_wall = max(best_wall, count / elapsed)
-        best_cpu = max(best_cpu, count / max(time.process_time() - cpu, 1e-9))
-    return best_wall, best_cpu
+def measure(run_one: Callable[[], object], seconds: float) -> tuple[float, float]:
+    """Instances/s over one measurement of at least ``seconds``: by the wall clock
+    (``perf_counter``, the headline figure) and by this process's CPU time."""
+    count, started, cpu = 0, time.perf_counter(), time.process_time()
+    while True:
+        run_one()
+        count += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            break
+    return count / elapsed, count / max(time.process_time() - cpu, 1e-9)
 
 
 # --- SpiffWorkflow --------------------------------------------------------------------------------
@@ -170,24 +166,38 @@ def measure(run_one: Callable[[], object], seconds: float, repeat: int) -> tuple
 CALIBRATION = 2
 
 
-def spiff_rate(case: Case, seconds: float, repeat: int) -> tuple[float | None, float | None]:
-    """Best instances/s of ``spiff_baseline.py``, by its own wall clock and by CPU time.
+@dataclass
+class SpiffPlan:
+    """How to measure one case with spiff_baseline.py, and the best figures so far."""
 
-    The CPU figure is the child process's CPU time for N instances minus that of the
-    calibration run (same start-up, parsing and warm-up), per extra instance: on a
-    shared machine it says what the wall clock cannot. ``(None, None)`` if Spiff fails.
-    """
+    n: int  # instances per measurement
+    measurements: int  # how many (one when a single instance takes longer than a measurement)
+    base_cpu: float  # CPU seconds of the calibration run (start-up, parsing, warm-up, 2 instances)
+    wall: float = 0.0
+    cpu_for_n: float | None = None
+
+    def add(self, measured: tuple[float, float] | None) -> None:
+        if measured is not None:
+            self.wall = max(self.wall, measured[0])
+            self.cpu_for_n = measured[1] if self.cpu_for_n is None else min(self.cpu_for_n, measured[1])
+
+    def rates(self) -> tuple[float | None, float | None]:
+        """Best instances/s by Spiff's own wall clock, and per CPU second: the child's CPU time
+        for N instances less the calibration run's, per extra instance (``getrusage``)."""
+        if self.cpu_for_n is None:
+            return None, None
+        cpu = self.cpu_for_n - self.base_cpu
+        return self.wall, ((self.n - CALIBRATION) / cpu if cpu > 0 else None)
+
+
+def plan_spiff(case: Case, seconds: float, repeat: int) -> SpiffPlan | None:
+    """Calibrate: choose N so that one measurement lasts about ``seconds`` (None if Spiff fails)."""
     calibrated = _spiff(case, CALIBRATION)
     if calibrated is None:
-        return None, None
+        return None
     rate, base_cpu = calibrated
     n = max(CALIBRATION + 3, round(rate * seconds))
-    runs = [_spiff(case, n) for _ in range(repeat if rate * seconds >= 3 else 1)]
-    done = [r for r in runs if r is not None]
-    if not done:
-        return None, None
-    cpu = min(c for _, c in done) - base_cpu
-    return max(w for w, _ in done), ((n - CALIBRATION) / cpu if cpu > 0 else None)
+    return SpiffPlan(n, repeat if rate * seconds >= 3 else 1, base_cpu)
 
 
 def _spiff(case: Case, n: int) -> tuple[float, float] | None:
@@ -308,6 +318,28 @@ def write_page(path: Path, results: list[Result], args: argparse.Namespace) -> N
     path.write_text(before + "\n".join(block) + after, encoding="utf-8")
 
 
+def run_all(found: list[Case], args: argparse.Namespace) -> list[Result]:
+    """Measure every case ``--repeat`` times, in rounds over all cases, so that a burst of
+    load from elsewhere spoils one round of a case rather than all its measurements."""
+    runners = {case: conveyor_runner(case) for case in found}
+    plans = {case: None if args.no_spiff else plan_spiff(case, args.seconds, args.repeat) for case in found}
+    ours = dict.fromkeys(found, (0.0, 0.0))
+    for round_number in range(args.repeat):
+        for case in found:
+            wall, cpu = measure(runners[case][0], args.seconds)
+            ours[case] = (max(ours[case][0], wall), max(ours[case][1], cpu))
+            plan = plans[case]
+            if plan is not None and round_number < plan.measurements:
+                plan.add(_spiff(case, plan.n))
+        print(f"round {round_number + 1} of {args.repeat} measured", file=sys.stderr)
+    results = []
+    for case in found:
+        plan = plans[case]
+        theirs, theirs_cpu = plan.rates() if plan is not None else (None, None)
+        results.append(Result(case, ours[case][0], theirs, runners[case][1], ours[case][1], theirs_cpu))
+    return results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=1.0, help="minimum length of one measurement")
@@ -318,16 +350,8 @@ def main() -> int:
     if not BENCH.is_dir():
         print(f"error: {BENCH} not found (the workspace's shared benchmark folder)", file=sys.stderr)
         return 2
-    results = []
     with tempfile.TemporaryDirectory() as chain_dir:
-        for case in cases(Path(chain_dir)):
-            run_one, steps = conveyor_runner(case)
-            ours, ours_cpu = measure(run_one, args.seconds, args.repeat)
-            theirs, theirs_cpu = (
-                (None, None) if args.no_spiff else spiff_rate(case, args.seconds, args.repeat)
-            )
-            results.append(Result(case, ours, theirs, steps, ours_cpu, theirs_cpu))
-            print(f"measured {case.model} {case.variant}", file=sys.stderr)
+        results = run_all(cases(Path(chain_dir)), args)
     print(machine())
     print("\n".join(table(results)))
     print("\n".join(verdicts(results)))
