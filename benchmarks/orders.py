@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Orders per second: ``POST /orders`` over HTTP to pick list created, bulk placement, and the commit ceiling.
+
+    .venv/bin/python benchmarks/orders.py [-n 300] [--bulk 500] [--clients 8] [--postgres URL] [--profile]
+
+Per database (a fresh SQLite file; with ``--postgres URL`` or
+``CONVEYOR_TEST_POSTGRES_URL`` also a fresh PostgreSQL schema), in one run:
+
+- ``commit ceiling``: the database's raw rate of small write transactions
+  (one INSERT + COMMIT each, through the same SQLAlchemy engine): no order
+  path can beat it, since each order is at least one such transaction;
+- ``http``: the API on a real uvicorn server on loopback, ``--clients``
+  threads posting authenticated orders; each request returns once the
+  bundled ``order-fulfillment`` process has verified payment, reserved stock
+  and created the pick list (checked after the run: one open pick list per
+  order);
+- ``bulk``: the same placement through the service layer in one thread, the
+  way ``conveyor orders import`` does it.
+
+Prints a table, then one JSON line per measurement. ``--profile`` prints the
+top functions of the bulk run (cProfile) to show where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from conveyor.bootstrap import Runtime, build_runtime, initialize
+from conveyor.config import Settings
+from conveyor.domain.auth import Role
+from conveyor.entrypoints.api import create_app
+from conveyor.services import api_tokens, inventory, orders
+from conveyor.services.workflow import workflow_for
+
+SKUS = ("TEE-BLK-M", "MUG-STONE", "SPEAKER-MINI")
+
+
+def draft(n: int, prefix: str) -> dict[str, Any]:
+    return {
+        "channel": "web",
+        "external_id": f"{prefix}-{n}",
+        "currency": "EUR",
+        "customer": {"name": f"Bench customer {n}"},
+        "shipping_address": {
+            "name": "Bench",
+            "line1": "Alexanderplatz 1",
+            "city": "Berlin",
+            "country": "DE",
+            "coordinates": {"lat": 52.52, "lon": 13.41},
+        },
+        "lines": [{"sku": SKUS[n % len(SKUS)], "quantity": 1}],
+        "payment_token": "tok_visa",
+    }
+
+
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_url(base: str) -> Iterator[str]:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield admin.url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+def prepare(url: str) -> tuple[Runtime, str]:
+    runtime = build_runtime(
+        Settings(database_url=url, log_level="WARNING", log_format="json"), configure_logs=False
+    )
+    initialize(runtime)  # schema, default configuration, bundled processes
+    for warehouse in ("BER-1", "LYS-1"):
+        for sku in SKUS:
+            inventory.receive_stock(runtime.unit_of_work(), warehouse=warehouse, sku=sku, quantity=1_000_000)
+    token = api_tokens.issue_token(runtime.unit_of_work(), name="bench", role=Role.INTEGRATION)
+    return runtime, token.secret
+
+
+def commit_ceiling(runtime: Runtime, seconds: float = 1.5) -> float:
+    with runtime.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_commit (at TEXT)"))
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        with runtime.engine.begin() as connection:
+            connection.execute(text("INSERT INTO bench_commit (at) VALUES (:at)"), {"at": str(time.time())})
+        done += 1
+    rate = done / (time.perf_counter() - started)
+    with runtime.engine.begin() as connection:
+        connection.execute(text("DROP TABLE bench_commit"))
+    return rate
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_rate(runtime: Runtime, secret: str, count: int, clients: int) -> float:
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(runtime=runtime),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    base, headers = f"http://127.0.0.1:{port}/api/v1/orders", {"Authorization": f"Bearer {secret}"}
+    local = threading.local()
+
+    def post(n: int) -> int:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(timeout=300)
+        return client.post(base, json=draft(n, "HTTP"), headers=headers).status_code
+
+    post(-1)  # warm up: model cache, geocoder, connections
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        statuses = list(pool.map(post, range(count)))
+    elapsed = time.perf_counter() - started
+    server.should_exit = True
+    thread.join(timeout=30)
+    failed = [s for s in statuses if s != 201]
+    if failed:
+        raise SystemExit(f"{len(failed)} of {count} orders failed over HTTP (statuses {sorted(set(failed))})")
+    return count / elapsed
+
+
+def bulk_rate(runtime: Runtime, count: int, profile: bool) -> float:
+    workflow = workflow_for(runtime)
+    orders.place_order(runtime.unit_of_work, workflow, channel="web", draft=_no_channel(draft(-1, "BULK")))
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for n in range(count):
+        orders.place_order(runtime.unit_of_work, workflow, channel="web", draft=_no_channel(draft(n, "BULK")))
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - started
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+    return count / elapsed
+
+
+def _no_channel(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "channel"}
+
+
+def check_pick_lists(runtime: Runtime) -> tuple[int, int]:
+    with runtime.engine.connect() as connection:
+        placed = connection.execute(text("SELECT COUNT(*) FROM orders")).scalar_one()
+        listed = connection.execute(text("SELECT COUNT(DISTINCT order_id) FROM pick_lists")).scalar_one()
+    return int(placed), int(listed)
+
+
+def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    runtime, secret = prepare(url)
+    try:
+        ceiling = commit_ceiling(runtime)
+        http = http_rate(runtime, secret, args.n, args.clients)
+        bulk = bulk_rate(runtime, args.bulk, args.profile)
+        placed, listed = check_pick_lists(runtime)
+    finally:
+        runtime.close()
+    if placed != listed:
+        raise SystemExit(f"{database}: {placed} orders but only {listed} have a pick list")
+    return [
+        {"database": database, "measure": "commit ceiling", "per_second": round(ceiling, 1)},
+        {
+            "database": database,
+            "measure": "http POST /orders -> pick list",
+            "per_second": round(http, 1),
+            "orders": args.n,
+            "clients": args.clients,
+        },
+        {
+            "database": database,
+            "measure": "bulk place_order",
+            "per_second": round(bulk, 1),
+            "orders": args.bulk,
+        },
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=300, help="orders over HTTP")
+    parser.add_argument("--bulk", type=int, default=500, help="orders through the service layer")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"),
+        help="also run on PostgreSQL (a fresh schema of this database)",
+    )
+    parser.add_argument("--profile", action="store_true", help="print where the bulk run spends its time")
+    args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    with sqlite_url() as url:
+        results += run("sqlite", url, args)
+    if args.postgres:
+        with postgres_url(args.postgres) as url:
+            results += run("postgresql", url, args)
+    print(f"{'database':<12} {'measure':<34} {'per second':>12}")
+    for row in results:
+        print(f"{row['database']:<12} {row['measure']:<34} {row['per_second']:>12.1f}")
+    for row in results:
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
