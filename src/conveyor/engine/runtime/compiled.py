@@ -10,7 +10,9 @@ instance of it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from conveyor.engine.bpmn.model import (
     ACTIVITY_KINDS,
@@ -26,6 +28,10 @@ from conveyor.engine.bpmn.model import (
     Trigger,
 )
 from conveyor.engine.errors import InstanceError
+
+#: how many attempts a handler gets when the model does not say (Camunda's default)
+DEFAULT_RETRIES = 3
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 #: boundary and event-sub-process start triggers that are subscriptions (waits)
 SUBSCRIBED = frozenset({Trigger.TIMER, Trigger.MESSAGE, Trigger.SIGNAL})
@@ -50,6 +56,12 @@ class NodeInfo:
     #: entering the node only means leaving it: start events, none end/throw events, merging
     #: exclusive gateways, boundary events, plain tasks and service tasks with nothing to call
     passthrough: bool = False
+    #: a service task with no type, expression or message: only a node-bound handler runs
+    placeholder: bool = False
+    #: what a handler's context says about the task (read once here, not per call)
+    task_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
+    retries: int = DEFAULT_RETRIES
     #: an activity with nothing around its work: no loop, mappings, boundary events,
     #: compensation or async flags (most tasks), so entering and leaving take the short path
     plain: bool = False
@@ -106,6 +118,13 @@ class CompiledProcess:
                 and not getattr(node, "is_for_compensation", False)
             )
             info.passthrough = _passes_through(info)
+            info.placeholder = type(node) is ServiceTask and not (
+                node.message or node.expression or node.task_type
+            )
+            info.task_type = getattr(node, "task_type", None)
+            info.headers = MappingProxyType(dict(getattr(node, "headers", None) or {}))
+            retries = getattr(node, "retries", None)
+            info.retries = DEFAULT_RETRIES if retries is None else retries
         self.starts: dict[str, str | None] = {
             scope_id: _none_start(body, self.nodes, set(incoming)) for scope_id, body in self.bodies.items()
         }

@@ -11,22 +11,23 @@ task becomes a *job* wait that a worker completes later.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from conveyor.engine.errors import InstanceError
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerContext:
-    """What a handler may know about the task it runs for."""
+class HandlerContext(NamedTuple):
+    """What a handler may know about the task it runs for (immutable; a named tuple because
+    one is built for every handler call)."""
 
     variables: Mapping[str, Any]
     node_id: str
     task_type: str | None
     instance_id: str
     business_key: str | None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
     retries_left: int = 0
 
 

@@ -8,7 +8,7 @@ restore it between any two operations.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -53,7 +53,7 @@ class Instance:
     ) -> Instance:
         """Start ``process_id`` (latest version unless ``version``) and run until it waits."""
         proc = library.process(process_id, version)
-        core = Core(proc, library, handlers or Handlers(), instance_id or uuid.uuid4().hex, business_key)
+        core = Core(proc, library, handlers or Handlers(), instance_id or os.urandom(12).hex(), business_key)
         core.record_history = record_history
         core.parent = parent
         core.now = now

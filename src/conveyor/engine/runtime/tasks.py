@@ -43,9 +43,15 @@ def pass_through(core: Core, token: Token, info: NodeInfo) -> None:
 def service(core: Core, token: Token, info: NodeInfo) -> None:
     """Service and send tasks (and business rule tasks bound to a handler)."""
     node = info.node
-    placeholder = type(node) is ServiceTask and not (node.message or node.expression or node.task_type)
-    if placeholder and not core.handlers.has_node_bindings:
-        _done(core, token, info)  # nothing to call
+    handlers = core.handlers
+    if info.placeholder:
+        registration = handlers.lookup(node.id, None) if handlers.has_node_bindings else None
+        if registration is None:
+            _done(core, token, info)  # nothing to call
+        elif registration.is_async:
+            core.add_job(token, "run")
+        else:
+            call_handler(core, token, info, registration.handler)
         return
     assert isinstance(node, ServiceTask | BusinessRuleTask)
     if isinstance(node, ServiceTask):
@@ -76,15 +82,15 @@ def service(core: Core, token: Token, info: NodeInfo) -> None:
 
 def call_handler(core: Core, token: Token, info: NodeInfo, handler: Handler) -> None:
     node = info.node
-    retries = getattr(node, "retries", None)
+    retries_left = info.retries - token.attempts
     context = HandlerContext(
-        variables=MappingProxyType(core.view(token.local or token.scope)),
-        node_id=node.id,
-        task_type=getattr(node, "task_type", None),
-        instance_id=core.id,
-        business_key=core.business_key,
-        headers=getattr(node, "headers", None) or {},
-        retries_left=max((3 if retries is None else retries) - token.attempts, 0),
+        MappingProxyType(core.view(token.local or token.scope)),
+        node.id,
+        info.task_type,
+        core.id,
+        core.business_key,
+        info.headers,
+        retries_left if retries_left > 0 else 0,
     )
     try:
         result = handler(context)
