@@ -242,8 +242,12 @@ class SqlOrders:
     def status(self, order_id: str) -> str | None:
         return self._s.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
 
-    def set_status(self, order_id: str, status: str, at: datetime) -> None:
-        self._s.execute(update(orders).where(orders.c.id == order_id).values(status=status, updated_at=at))
+    def set_status(self, order_id: str, status: str, at: datetime, *, unless: Sequence[str] = ()) -> None:
+        """Set the status, except when it is one of ``unless`` (final statuses stay): one statement."""
+        query = update(orders).where(orders.c.id == order_id)
+        if unless:
+            query = query.where(orders.c.status.not_in(list(unless)))
+        self._s.execute(query.values(status=status, updated_at=at))
 
     def set_process_instance(self, order_id: str, instance_id: str) -> None:
         self._s.execute(update(orders).where(orders.c.id == order_id).values(process_instance_id=instance_id))
