@@ -132,7 +132,8 @@ class Engine:
         self.pump(now)
 
     def active(self) -> list[Instance]:
-        return [i for i in self.instances.values() if i.state in ("active", "failed")]
+        """Instances that have not ended (an open incident does not stop their other branches)."""
+        return [i for i in self.instances.values() if i.running]
 
     # --- routing --------------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Engine:
     ) -> bool:
         """Deliver to the first instance waiting for it, else start a process by it; False if neither."""
         for instance in self.active():
-            if instance.state != "active":
+            if not instance.running:
                 continue
             if instance.deliver_message(name, correlation_key, variables, now=now):
                 self.pump(now)
@@ -162,7 +163,7 @@ class Engine:
     ) -> int:
         fired = 0
         for instance in self.active():
-            if instance.state == "active":
+            if instance.running:
                 fired += instance.broadcast_signal(name, variables, now=now)
         for info in self.library.start_events("signal"):
             if info.signal_name == name:
@@ -185,7 +186,7 @@ class Engine:
         fired = 0
         for instance in self.active():
             for wait in instance.due_timers(now):
-                if instance.state == "active" and any(w.id == wait.id for w in instance.waits):
+                if instance.running and any(w.id == wait.id for w in instance.waits):
                     instance.fire_timer(wait.id, now=now)
                     fired += 1
         self.pump(now)
@@ -236,15 +237,15 @@ class Engine:
                 parent.fail_call(wait_id, code, effect.message, effect.variables, now=now)
         elif isinstance(effect, CallCancelled):
             called = self.instances.get(effect.child_id)
-            if called is not None and called.state in ("active", "failed"):
+            if called is not None and called.running:
                 called.cancel(now=now)
         elif isinstance(effect, SignalThrown):
             for instance in self.active():
-                if instance.state == "active" and instance is not source:  # it heard its own
+                if instance.running and instance is not source:  # it heard its own
                     instance.broadcast_signal(effect.name, effect.variables, now=now)
         elif isinstance(effect, EscalationUncaught) and source.parent is not None:
             parent = self.instances.get(source.parent[0])
-            if parent is not None and parent.state == "active":
+            if parent is not None and parent.running:
                 parent.escalate_call(source.parent[1], effect.code, now=now)
         elif isinstance(effect, MessageThrown):
             if not self._deliver_thrown(effect, now):
@@ -254,7 +255,7 @@ class Engine:
 
     def _deliver_thrown(self, effect: MessageThrown, now: datetime) -> bool:
         for instance in self.active():
-            if instance.state == "active" and instance.deliver_message(
+            if instance.running and instance.deliver_message(
                 effect.name, effect.correlation_key, effect.variables, now=now
             ):
                 return True

@@ -339,7 +339,7 @@ def run(
         start_event = _start_event(library, process_id, messages, variables)
         main = engine.start(process_id, variables, now=clock, instance_id="1", start_event=start_event)
         firings = actions = 0
-        while main.state in ("active", "failed") and actions < MAX_ACTIONS:
+        while main.running and actions < MAX_ACTIONS:
             if _step(engine, replies, messages, clock):
                 actions += 1
                 continue

@@ -141,6 +141,11 @@ class Instance:
         return status
 
     @property
+    def running(self) -> bool:
+        """Not ended yet (``active`` or ``failed``): operations are accepted."""
+        return self._core.status == ACTIVE
+
+    @property
     def variables(self) -> Mapping[str, Any]:
         """The process-scope variables (read-only)."""
         return MappingProxyType(self._core.scopes[self._core.root].vars)

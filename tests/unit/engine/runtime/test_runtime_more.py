@@ -9,6 +9,7 @@ from runtime_models import document, flows
 
 from conftest import T0, library_of
 from conveyor.engine.api import Engine
+from conveyor.engine.errors import BpmnError
 from conveyor.engine.runtime import CallCancelled, Handlers, InstanceEnded, core
 
 
@@ -214,3 +215,36 @@ def test_a_call_activity_can_pin_the_called_process_version():
     started = engine.start("p", now=T0)
     assert started.state == "completed"
     assert [i.version for i in engine.instances.values() if i.process_id == "child"] == [1]
+
+
+def test_an_error_in_one_iteration_is_caught_by_the_boundary_of_the_multi_instance_activity(run):
+    body = document(
+        '<startEvent id="start"/><serviceTask id="each"><extensionElements>'
+        '<zeebe:taskDefinition type="check"/></extensionElements><multiInstanceLoopCharacteristics>'
+        '<extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/>'
+        "</extensionElements></multiInstanceLoopCharacteristics></serviceTask>"
+        '<boundaryEvent id="bad" attachedToRef="each"><errorEventDefinition/></boundaryEvent>'
+        '<endEvent id="end"/><endEvent id="rejected"/>' + flows("start -> each -> end", "bad -> rejected"))
+
+    def check(ctx):
+        if ctx.variables["item"] == "broken":
+            raise BpmnError("BROKEN")
+
+    handlers = Handlers()
+    handlers.register("check", check)
+    rt = run(body, handlers=handlers).start({"items": ["ok", "broken", "ok"]})
+    assert rt.state == "completed"
+    assert rt.path[-2:] == ["bad", "rejected"]
+
+
+def test_an_instance_with_an_incident_on_one_branch_still_takes_messages_on_another():
+    body = document(
+        '<startEvent id="start"/><parallelGateway id="fork"/><exclusiveGateway id="stuck"/>'
+        '<receiveTask id="hear" messageRef="m"/><task id="never"/><endEvent id="e1"/><endEvent id="e2"/>'
+        + flows("start -> fork", "fork -> stuck", "stuck -> never: false", "never -> e1",
+                "fork -> hear -> e2"), roots='<message id="m" name="ping"/>')
+    engine = Engine(library_of(body))
+    instance = engine.start("p", now=T0)
+    assert instance.state == "failed"
+    assert engine.deliver_message("ping", None, None, now=T0)
+    assert [w.kind for w in instance.waits] == ["incident"]
