@@ -251,8 +251,8 @@ def play(
     return _PLAYED[key]
 
 
-class _TimeUp(Exception):
-    pass
+class _TimeUp(BaseException):
+    """Not an ``Exception``: the engine turns those into incidents and would carry on."""
 
 
 def _within(seconds: float, run: Callable[[], Outcome]) -> Outcome:
