@@ -241,7 +241,7 @@ class Engine:
                 called.cancel(now=now)
         elif isinstance(effect, SignalThrown):
             for instance in self.active():
-                if instance.running and instance is not source:  # it heard its own
+                if instance.running:  # the thrower ignores the echo of its own signal
                     instance.broadcast_signal(effect.name, effect.variables, now=now)
         elif isinstance(effect, EscalationUncaught) and source.parent is not None:
             parent = self.instances.get(source.parent[0])

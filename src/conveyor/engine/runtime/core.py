@@ -68,6 +68,8 @@ class Core:
         self.history: list[HistoryEvent] = []
         self.effects: list[Effect] = []
         self.record_history = True
+        #: signals this instance threw (and heard) in its latest operation: see broadcast_signal
+        self.heard: list[str] = []
         #: node entries one operation may make before the runtime calls it a runaway loop
         self.max_steps = MAX_STEPS
         self.now = datetime.min

@@ -43,8 +43,8 @@ class MessageThrown:
 
 @dataclass(frozen=True, slots=True)
 class SignalThrown:
-    """A signal was thrown; the caller broadcasts it to every *other* instance (the thrower's
-    own subscriptions were triggered when it was thrown)."""
+    """A signal was thrown; the caller broadcasts it to every instance. The thrower's own
+    subscriptions fired during the throw; it ignores the echo if that is its next operation."""
 
     name: str
     variables: dict[str, Any]

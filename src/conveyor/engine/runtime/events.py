@@ -255,8 +255,10 @@ def throw_signal(core: Core, token: Token, node: Event, definition: EventDefinit
     name = definition.signal.name
     payload = payload_of(core, node, token.scope)
     core.effects.append(SignalThrown(name, payload, node.id))
+    if name not in core.heard:
+        core.heard.append(name)
     # the throwing instance hears its own signal at once (as in Camunda); the caller broadcasts
-    # the effect to every other instance
+    # the effect to every instance, and this one ignores the echo (Instance.broadcast_signal)
     waiting = sorted(w.id for w in core.waits.values() if w.kind == "signal" and w.data.get("sig") == name)
     for wait_id in waiting:
         wait = core.waits.get(wait_id)

@@ -191,6 +191,7 @@ class Instance:
         if core.status != ACTIVE:
             raise InstanceError(f"instance {core.id} is {core.status}; it accepts no more operations")
         core.now = now
+        core.heard = []
         return core
 
     def _take(self, wait_id: int, *kinds: str) -> tuple[WaitRec, Token]:
@@ -247,7 +248,15 @@ class Instance:
     def broadcast_signal(
         self, name: str, variables: Mapping[str, Any] | None = None, *, now: datetime
     ) -> int:
-        """Trigger every subscription to signal ``name``; returns how many fired."""
+        """Trigger every subscription to signal ``name``; returns how many fired.
+
+        An instance hears a signal it throws at once, during the throw; if the caller's
+        broadcast of that signal comes back to it as the very next operation, it is the echo
+        and is ignored (returns 0), so drivers need not know who threw it.
+        """
+        if name in self._core.heard and self._core.status == ACTIVE:
+            self._core.heard = []
+            return 0
         core = self._begin(now)
         waits = core.waits.values()
         matching = sorted(w.id for w in waits if w.kind == "signal" and w.data.get("sig") == name)

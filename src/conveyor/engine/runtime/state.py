@@ -10,6 +10,7 @@ Layout (version 1)::
 
     {"v": 1, "id": str, "p": process id, "ver": int, "st": status, "n": id counter,
      "root": scope id, "bk": business key?, "par": [parent id, parent wait id]?,
+     "hs": [signals thrown in the latest operation]?,
      "s": [[id, kind, node, parent, owner, vars, loop?, done?], ...],
      "t": [[id, node, scope, flow?, local?, inner?, comp?, pending?, attempts?], ...],
      "w": [[id, kind, via, ref, node, data?, due?], ...]}
@@ -55,6 +56,8 @@ def dump(core: Core) -> dict[str, Any]:
         state["bk"] = core.business_key
     if core.parent is not None:
         state["par"] = list(core.parent)
+    if core.heard:
+        state["hs"] = list(core.heard)
     state["s"] = [_scope_row(scope) for scope in core.scopes.values()]
     state["t"] = [
         _trim(
@@ -92,6 +95,7 @@ def load(library: ModelLibrary, handlers: Handlers, state: dict[str, Any]) -> Co
         core.status = state["st"]
         core.seq = state["n"]
         core.root = state["root"]
+        core.heard = list(state.get("hs", ()))
         if "par" in state:
             core.parent = (state["par"][0], state["par"][1])
         for row in state["s"]:

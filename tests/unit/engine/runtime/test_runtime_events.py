@@ -140,3 +140,20 @@ def test_a_thrown_signal_starts_an_event_sub_process_of_the_same_instance_at_onc
     assert rt.state == "completed"
     assert "react" in rt.path
     assert "end" not in rt.path  # the interrupting event sub-process cancelled the thrower
+
+
+def test_the_echo_of_a_signal_an_instance_threw_itself_is_ignored(run):
+    body = document(
+        '<startEvent id="start"/><parallelGateway id="fork"/><intermediateThrowEvent id="shout">'
+        '<signalEventDefinition signalRef="s"/></intermediateThrowEvent><endEvent id="e1"/>'
+        '<userTask id="work"/><endEvent id="e2"/>'
+        '<subProcess id="sub" triggeredByEvent="true"><startEvent id="heard" isInterrupting="false">'
+        '<signalEventDefinition signalRef="s"/></startEvent><endEvent id="sub_end"/>'
+        + flows("heard -> sub_end") + "</subProcess>"
+        + flows("start -> fork", "fork -> work -> e2", "fork -> shout -> e1"),
+        roots='<signal id="s" name="recall"/>')
+    rt = run(body).start()
+    assert rt.path.count("sub") == 1
+    assert rt.signal("recall") == 0  # the driver's broadcast coming back
+    assert rt.signal("recall") == 1  # a later, real one
+    assert rt.path.count("sub") == 2
