@@ -241,6 +241,29 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             ends_at="EndEvent_GotDocument",
             avoids=("SendTask_SendReminderEmail",),
         ),
+        "answered after two reminders": Runs(
+            Scenario(
+                (MIWG + "C.9.1.bpmn",),
+                variables={"documentReferenceId": "D-1"},
+                sends=(Send("MESSAGE_documentReceived", "D-1", after_timers=2),),
+            ),
+            passes=("ReceiveTask_WaitForDocument", "EndEvent_GotDocument"),
+            counts={"SendTask_SendReminderEmail": 2, "EndEvent_ReminderSent": 2},
+            avoids=("UserTask_CallCustomer",),
+            note="the answer ends the wait and cancels its reminder cycle and its one-week timer; "
+            "a reminder already on its way (an email job) still finishes",
+        ),
+        "an answer for another document is not taken": Runs(
+            Scenario(
+                (MIWG + "C.9.1.bpmn",),
+                variables={"documentReferenceId": "D-1"},
+                sends=(Send("MESSAGE_documentReceived", "D-2"),),
+            ),
+            ends_at="EndEvent_TalkedToCustomer",
+            avoids=("ReceiveTask_WaitForDocument",),
+            undelivered=("MESSAGE_documentReceived",),
+            note="the correlation key (= documentReferenceId) does not match: the message waits unused",
+        ),
         "no answer: daily reminders, then a call": Runs(
             Scenario((MIWG + "C.9.1.bpmn",), variables={"documentReferenceId": "D-1"}),
             ends_at="EndEvent_TalkedToCustomer",

@@ -33,6 +33,7 @@ class Runs:
     waiting: tuple[tuple[str, str], ...] | None = None  # (node, kind) the main waits on
     incident: tuple[str, str] | None = None  # (node, text in the error)
     others: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # process -> (state, n)
+    undelivered: tuple[str, ...] = ()  # messages/signals nobody took
     note: str = ""
 
 
@@ -105,6 +106,8 @@ def _facts(expected: Runs, outcome: Outcome) -> list[str]:
             wrong.append(f"no incident at {node} saying {text!r}: {main.incidents}")
     elif main.incidents:
         wrong.append(f"unexpected incidents: {main.incidents}")
+    if sorted(outcome.undelivered) != sorted(expected.undelivered):
+        wrong.append(f"undelivered {outcome.undelivered}, expected {list(expected.undelivered)}")
     for process, (state, number) in expected.others.items():
         found = [i.state for i in outcome.of(process)]
         if found != [state] * number:

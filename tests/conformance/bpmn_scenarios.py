@@ -47,6 +47,7 @@ class Send:
     correlation_key: Any = None
     variables: Mapping[str, Any] = field(default_factory=dict)
     signal: bool = False
+    after_timers: int = 0  # held back until this many timers have fired
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ class _World:
     def step(self) -> bool:
         """Do one thing the world would do; False when nothing is left to do but the clock."""
         engine, now = self.engine, self.clock
-        if self.pending and self._deliver(self.pending[0]):
+        if self.pending and self.timers >= self.pending[0].after_timers and self._deliver(self.pending[0]):
             self.pending.pop(0)
             return True
         for instance in engine.active():
