@@ -36,13 +36,19 @@ from conveyor.services.workflow.handlers import HandlerRegistry
 Clock = Callable[[], datetime]
 Result = Mapping[str, Any] | None
 _PROVIDER = SandboxPaymentProvider()
+_ORDERS_READ = "conveyor.orders_read"
 
 
 def _order(ctx: HandlerContext, uow: SqlUnitOfWork, *, with_lines: bool = False) -> StoredOrder:
+    """The step's order, read once per transaction (handlers use only what does not change in a step)."""
     order_id = ctx.variables.get("order_id")
-    order = SqlOrders(uow.session).get(str(order_id), with_lines=with_lines) if order_id else None
-    if order is None:
-        raise NotFound(f"The process variable order_id ({order_id!r}) names no stored order")
+    seen: dict[str, StoredOrder] = uow.session.info.setdefault(_ORDERS_READ, {})
+    order = seen.get(str(order_id))
+    if order is None or (with_lines and not order.lines):
+        order = SqlOrders(uow.session).get(str(order_id), with_lines=True) if order_id else None
+        if order is None:
+            raise NotFound(f"The process variable order_id ({order_id!r}) names no stored order")
+        seen[order.id] = order
     return order
 
 
@@ -109,8 +115,13 @@ class OrderHandlers:
             for line in order.lines
             if line.quantity > held.get(line.line_no, 0)
         ]
+        channel = SqlConfiguration(uow.session).channel(order.channel)
         outcome = allocate_order(
-            uow.session, order_id=order.id, lines=wanted, destination=order.destination, channel=order.channel
+            uow.session,
+            order_id=order.id,
+            lines=wanted,
+            destination=order.destination,
+            channel=channel or order.channel,
         )
         for reserved in outcome.reservations:
             order_status.milestone(
@@ -137,7 +148,6 @@ class OrderHandlers:
                     {"line_no": b.line_no, "sku": b.sku, "quantity": b.quantity} for b in outcome.backorders
                 ],
             )
-        channel = SqlConfiguration(uow.session).channel(order.channel)
         qc_required = bool(channel and channel.requires_quality_check(order.total))
         if allocated and qc_required:
             order_status.milestone(uow, order.id, "quality_check.required", now, total=str(order.total))
