@@ -114,7 +114,8 @@ def fire(core: Core, wait: WaitRec, payload: Mapping[str, Any] | None) -> None:
         core.guard(_caught, token, payload)
     elif wait.via == ON_BOUNDARY:
         activity = core.tokens[wait.ref]
-        _rearm_or_drop(core, wait, core.proc.nodes[wait.node].cancel_activity)  # type: ignore[attr-defined]
+        boundary = core.proc.nodes[wait.node]
+        _rearm_or_drop(core, wait, not isinstance(boundary, BoundaryEvent) or boundary.cancel_activity)
         core.guard(fire_boundary, activity, wait.node, payload)
     elif wait.via == ON_GATEWAY:
         gateway = core.tokens[wait.ref]
@@ -275,5 +276,3 @@ def conditions_changed(core: Core) -> None:
         if core.evaluate(definition.condition, token.scope) is True:
             trigger(core, wait, None)
 
-
-__all__ = ["ON_GATEWAY", "trigger"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from conveyor.engine.bpmn.model import MultiInstance, StandardLoop
+from conveyor.engine.bpmn.model import Activity, MultiInstance, Node, StandardLoop
 from conveyor.engine.runtime import activities, events
 from conveyor.engine.runtime.core import Core, Stuck
 from conveyor.engine.runtime.records import LOCAL, LOOP, Scope, Token
@@ -25,8 +25,12 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 N, DONE, ACTIVE = "nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances"
 
 
+def _spec(node: Node) -> MultiInstance | StandardLoop | None:
+    return node.loop if isinstance(node, Activity) else None
+
+
 def start(core: Core, body: Token, info: NodeInfo) -> None:
-    spec = info.node.loop  # type: ignore[attr-defined]
+    spec = _spec(info.node)
     scope = core.new_scope(LOOP, info.node.id, body.scope, body.id)
     body.local = scope.id
     if info.subscribed:
@@ -73,7 +77,7 @@ def spawn(core: Core, scope: Scope, index: int) -> None:
     local = core.new_scope(LOCAL, scope.node, scope.id, inner.id)
     inner.local = local.id
     local.vars["loopCounter"] = index + 1
-    spec = core.proc.nodes[scope.node].loop  # type: ignore[attr-defined]
+    spec = _spec(core.proc.nodes[scope.node])
     items = scope.loop[1]
     if isinstance(spec, MultiInstance):
         if items is not None and spec.element_variable:
@@ -107,7 +111,7 @@ def inner_done(core: Core, inner: Token, info: NodeInfo) -> None:
     """One iteration completed: collect its output, then start the next or finish."""
     scope = core.scopes[inner.scope]
     assert scope.loop is not None and inner.local is not None
-    spec = info.node.loop  # type: ignore[attr-defined]
+    spec = _spec(info.node)
     local_id = inner.local
     counter = core.scopes[local_id].vars.get("loopCounter", 1)
     core.hist("node.completed", info.node.id, inner.id)
@@ -122,6 +126,7 @@ def inner_done(core: Core, inner: Token, info: NodeInfo) -> None:
         else:
             finish(core, body, info, scope)
         return
+    assert isinstance(spec, MultiInstance)
     outputs = scope.loop[2]
     if outputs is not None and spec.output_element is not None:
         outputs[counter - 1] = core.evaluate(spec.output_element, local_id)
@@ -138,7 +143,7 @@ def inner_done(core: Core, inner: Token, info: NodeInfo) -> None:
 
 
 def finish(core: Core, body: Token, info: NodeInfo, scope: Scope) -> None:
-    spec = info.node.loop  # type: ignore[attr-defined]
+    spec = _spec(info.node)
     assert scope.loop is not None
     if isinstance(spec, MultiInstance) and spec.output_collection:
         core.set_var(body.scope, spec.output_collection, list(scope.loop[2] or []))

@@ -105,9 +105,8 @@ def park_incident(core: Core, token: Token, error: str) -> None:
     if token in core.ready:
         core.ready.remove(token)
     token.attempts += 1
-    wait = core.add_wait("incident", ON_TOKEN, token.id, token.node, {"err": error, "n": token.attempts})
+    core.add_wait("incident", ON_TOKEN, token.id, token.node, {"err": error, "n": token.attempts})
     core.hist("incident.created", token.node, token.id, error)
-    del wait
 
 
 ENTER: dict[NodeKind, Callable[[Core, Token, NodeInfo], None]] = {
