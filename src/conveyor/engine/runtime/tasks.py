@@ -124,7 +124,8 @@ def business_rule(core: Core, token: Token, info: NodeInfo) -> None:
         return
     variables = core.view(token.local or token.scope)
     try:
-        value = core.library.decide(node.decision_ref, variables, node.map_decision_result, node.version)
+        version = node.version if node.binding == "version" else None
+        value = core.library.decide(node.decision_ref, variables, node.map_decision_result, version)
     except Exception as err:
         raise Stuck(f"decision {node.decision_ref!r}: {err}") from err
     if node.result_variable:
