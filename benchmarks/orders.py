@@ -129,7 +129,7 @@ def _free_port() -> int:
 def http_rate(runtime: Runtime, secret: str, count: int, clients: int) -> float:
     port = _free_port()
     config = uvicorn.Config(
-        create_app(runtime=runtime),
+        create_app(runtime.settings, runtime=runtime),
         host="127.0.0.1",
         port=port,
         log_level="warning",
