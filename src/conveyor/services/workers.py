@@ -26,7 +26,7 @@ from conveyor.adapters.workflow.jobs import JobStore, write_transaction
 from conveyor.logs import get_logger
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
-from conveyor.services.workflow.jobs import HandlerFailed, handle_failure, run_job
+from conveyor.services.workflow.jobs import HandlerFailed, JobLost, handle_failure, run_job
 from conveyor.services.workflow.maintenance import prune_history, purge_expired_messages
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
@@ -69,11 +69,13 @@ class Worker:
         """Run one claimed job (if it is still ours) in its own transaction."""
 
         def work(ctx: StepContext) -> str:
-            job = JobStore(ctx.uow.session).get(job_id, owner=self.name)
+            job = JobStore(ctx.uow.session).get(job_id, owner=self.name, lock=False)
             if job is None:
                 return "lost"  # another worker took it over after our lock expired
             try:
-                return run_job(self.workflow, ctx, job)
+                return run_job(self.workflow, ctx, job, self.name)
+            except JobLost:
+                return "lost"
             except HandlerFailed as failed:
                 return handle_failure(self.workflow, ctx, job, failed.failure)
 

@@ -74,11 +74,16 @@ class JobStore:
         if rows:
             self._s.execute(insert(jobs), list(rows))
 
-    def get(self, job_id: int, *, owner: str | None = None) -> Job | None:
+    def get(self, job_id: int, *, owner: str | None = None, lock: bool = True) -> Job | None:
+        """The job (if ``owner`` still holds it); ``lock`` takes its row lock on PostgreSQL.
+
+        Lock order matters: a step locks its instance row first and may then delete the
+        instance's jobs, so a worker locks a job row only after the instance row.
+        """
         query = select(*_COLUMNS).where(jobs.c.id == job_id)
         if owner is not None:
             query = query.where(jobs.c.lock_owner == owner)
-        if self._postgres:
+        if lock and self._postgres:
             query = query.with_for_update()
         row = self._s.execute(query).first()
         return Job(*row) if row else None

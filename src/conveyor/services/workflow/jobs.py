@@ -12,6 +12,7 @@ won the race against a timer on an event-based gateway) is simply dropped.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,25 +35,46 @@ class HandlerFailed(Exception):
         self.failure = failure
 
 
-def run_job(runtime: WorkflowRuntime, ctx: StepContext, job: Job) -> str:
+class JobLost(Exception):
+    """The job is no longer this worker's (taken over after its lock expired, or done)."""
+
+
+def _hold(ctx: StepContext, job: Job, owner: str | None) -> None:
+    """Lock the job's row, checking it is still ours (after the instance row: see ``JobStore.get``)."""
+    if owner is not None and JobStore(ctx.uow.session).get(job.id, owner=owner) is None:
+        raise JobLost(job.id)
+
+
+def run_job(runtime: WorkflowRuntime, ctx: StepContext, job: Job, owner: str | None = None) -> str:
     """Execute ``job`` inside ``ctx``'s transaction; returns what happened (for logs and tests)."""
     store = JobStore(ctx.uow.session)
     ctx.job_id = job.id
     try:
         if job.kind == "timer_start":
+            _hold(ctx, job, owner)
             if not timers.fire_timer_start(runtime, ctx, job):
                 store.remove(job.id)
             return "started"
         assert job.instance_id is not None and job.wait_id is not None
         wait_id = job.wait_id
+
+        Operation = Callable[[Instance, StepContext], None]
+
+        def held(operation: Operation) -> Operation:
+            def run(instance: Instance, c: StepContext) -> None:
+                _hold(c, job, owner)  # the instance row is locked by now
+                operation(instance, c)
+
+            return run
+
         if job.kind == "timer":
-            runtime.step(ctx, job.instance_id, lambda i, c: i.fire_timer(wait_id, now=c.now))
+            runtime.step(ctx, job.instance_id, held(lambda i, c: i.fire_timer(wait_id, now=c.now)))
         elif job.kind == "async":
-            runtime.step(ctx, job.instance_id, lambda i, c: i.complete_job(wait_id, now=c.now))
+            runtime.step(ctx, job.instance_id, held(lambda i, c: i.complete_job(wait_id, now=c.now)))
         elif job.kind == "retry":
-            runtime.step(ctx, job.instance_id, lambda i, c: i.retry_incident(wait_id, now=c.now))
+            runtime.step(ctx, job.instance_id, held(lambda i, c: i.retry_incident(wait_id, now=c.now)))
         elif job.kind == "service":
-            runtime.step(ctx, job.instance_id, lambda i, c: _call_handler(runtime, i, c, job))
+            runtime.step(ctx, job.instance_id, held(lambda i, c: _call_handler(runtime, i, c, job)))
         store.remove(job.id)
         return "done"
     except (NotWaiting, NotFound, Conflict):

@@ -48,6 +48,9 @@ def _form(wait: Wait) -> dict[str, Any] | None:
     }
 
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _history_data(data: Any) -> Any:
     try:
         return encode(data)
@@ -139,20 +142,13 @@ class StepWriter:
             ]
         )
         self._write_added_after(ctx, row, added, store)
-        history = instance.drain_history()
-        if history:
-            store.append_history(
-                [
-                    {
-                        "instance_id": row.id,
-                        "at": h.at,
-                        "event": h.kind,
-                        "node_id": h.node,
-                        "data": None if h.data is None else _history_data(h.data),
-                    }
-                    for h in history
-                ]
-            )
+        store.append_history_fast(
+            row.id,
+            [
+                (h.at, h.kind, h.node, None if h.data is None else _dumps(_history_data(h.data)))
+                for h in instance.drain_history()
+            ],
+        )
         if ended:
             ctx.uow.record({"type": f"process_instance.{state}", "id": row.id, "process": row.process_key})
         self._on_effects(ctx, row, instance)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.workflow.instances import InstanceRow, InstanceStore, StaleInstance
@@ -35,6 +36,7 @@ from conveyor.engine.runtime import (
     Wait,
 )
 from conveyor.errors import Conflict, NotFound
+from conveyor.logs import get_logger
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow import messaging
 from conveyor.services.workflow.context import StepContext
@@ -45,6 +47,18 @@ from conveyor.services.workflow.persist import ENDED, StepWriter
 from conveyor.services.workflow.settings import WorkflowSettings
 
 T = TypeVar("T")
+log = get_logger(__name__)
+
+#: PostgreSQL deadlock and serialization failures: the transaction was rolled back whole and
+#: can simply run again (two steps locking two instances in opposite orders, e.g. a child
+#: completing its parent while the parent cancels it)
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+
+
+def _worth_retrying(err: OperationalError) -> bool:
+    if getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(err.orig)  # SQLite: the busy timeout ran out
 Operation = Callable[[Instance, StepContext], T]
 
 
@@ -79,6 +93,11 @@ class WorkflowRuntime:
                     uow.commit()
                     return result
             except StaleInstance:
+                continue
+            except OperationalError as err:
+                if not _worth_retrying(err):
+                    raise
+                log.info("step_retried", reason=str(err.orig).splitlines()[0] if err.orig else str(err))
                 continue
         raise Conflict("The instance kept changing while this step ran; try again")
 
