@@ -95,9 +95,7 @@ def postgres_url(base: str) -> Iterator[str]:
 
 
 def prepare(url: str) -> tuple[Runtime, str]:
-    runtime = build_runtime(
-        Settings(database_url=url, log_level="WARNING", log_format="json"), configure_logs=False
-    )
+    runtime = build_runtime(Settings(database_url=url, log_level="WARNING", log_format="json"))
     initialize(runtime)  # schema, default configuration, bundled processes
     for warehouse in ("BER-1", "LYS-1"):
         for sku in SKUS:
