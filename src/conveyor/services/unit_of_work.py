@@ -6,8 +6,9 @@
 
 Leaving the block without ``commit()`` (or because of an exception) rolls
 everything back, so a use case either happens completely or not at all. Domain
-events recorded during the block stay in ``events`` for publication after the
-commit (the message bus arrives in a later issue).
+events recorded during the block are written to the outbox by ``commit()`` in
+the same transaction (``services/outbox.py``), so they exist exactly when the
+change committed; they also stay in ``events`` for the caller.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.api_tokens import SqlApiTokenRepository
+from conveyor.services import events, outbox
 
 
 class SqlUnitOfWork:
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self._session_factory = session_factory
         self._session: Session | None = None
         self.events: list[object] = []
+        self._recorded: outbox.RecordedEvents | None = None
 
     @property
     def session(self) -> Session:
@@ -41,6 +44,7 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open; create a new one per use case")
         self._session = self._session_factory()
         self.events = []
+        self._recorded = outbox.RecordedEvents(self._session, self.events)
         self.api_tokens = SqlApiTokenRepository(self._session)
         return self
 
@@ -51,17 +55,26 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self.session, None
+        if self._recorded is not None:
+            self._recorded.discard_unwritten()
         try:
             session.rollback()  # a no-op after commit(); undoes everything otherwise
         finally:
             session.close()
 
     def commit(self) -> None:
-        self.session.commit()
+        session = self.session
+        if self._recorded is not None:
+            outbox.write(session, self._recorded.unwritten())
+        session.commit()
+        if self._recorded is not None:
+            self._recorded.mark_written()
 
     def rollback(self) -> None:
         self.session.rollback()
+        if self._recorded is not None:
+            self._recorded.discard_unwritten()
 
     def record(self, event: object) -> None:
-        """Remember a domain event to publish once the transaction has committed."""
-        self.events.append(event)
+        """Remember a domain event (a dict with a ``type``) for the outbox; ``commit()`` writes it."""
+        self.events.append(events.check(event))

@@ -43,4 +43,5 @@ api_tokens = Table(
 from conveyor.adapters.db import catalog_tables as _catalog_tables  # noqa: E402, F401
 from conveyor.adapters.db import inventory_tables as _inventory_tables  # noqa: E402, F401
 from conveyor.adapters.db import order_tables as _order_tables  # noqa: E402, F401
+from conveyor.adapters.db import outbox_tables as _outbox_tables  # noqa: E402, F401
 from conveyor.adapters.db import workflow_tables as _workflow_tables  # noqa: E402, F401

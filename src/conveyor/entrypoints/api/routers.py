@@ -16,6 +16,7 @@ from conveyor.entrypoints.api.routes import (
     categories,
     channels,
     config,
+    events,
     health,
     incidents,
     inventory,
@@ -40,5 +41,6 @@ PROTECTED_ROUTERS += [categories.router, products.router, warehouses.router, cha
 PROTECTED_ROUTERS += [inventory.router, config.router]
 PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, incidents, messages, signals)]
 PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
+PROTECTED_ROUTERS += [events.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = []
 ROOT_ROUTERS: list[APIRouter] = [health.router]

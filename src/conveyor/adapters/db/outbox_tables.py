@@ -1,0 +1,42 @@
+"""The outbox: every recorded event as a CloudEvents 1.0 row, written in the same transaction as the change.
+
+``sequence`` orders the feed (``GET /api/v1/events?after=SEQ``). It must grow
+in *commit* order, not just in insert order, or a reader paging with
+``after`` would skip an event that committed later with a smaller number.
+SQLite has one writer at a time, so its autoincrement (``sqlite_autoincrement``:
+numbers are never reused, even after pruning) is enough. On PostgreSQL the
+writer takes a transaction-level advisory lock before it draws numbers from
+the identity sequence and keeps it until commit (``services/outbox.py``), so
+outbox writers commit one after the other in the order of their numbers.
+
+The CloudEvents attributes are columns of their own so the feed and the
+dispatcher filter by type and subject in SQL; ``data`` is the event's JSON
+payload (decimals as strings, times in ISO 8601).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
+
+from conveyor.adapters.db.tables import metadata
+from conveyor.adapters.db.types import UtcDateTime
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("sequence", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("specversion", String(8), nullable=False),
+    Column("type", String(200), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("subject", String(200), nullable=True),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("datacontenttype", String(100), nullable=False),
+    Column("data", JSON(), nullable=False),
+    Column("committed_at", UtcDateTime(), nullable=False),
+    Index("ix_outbox_type_sequence", "type", "sequence"),
+    Index("ix_outbox_subject_sequence", "subject", "sequence"),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,142 @@
+"""The transactional outbox: recorded events written with the change, and read back as a feed.
+
+``SqlUnitOfWork.commit`` calls ``write`` just before it commits, so an event
+row exists exactly when the change it describes committed. Events recorded
+inside a savepoint that rolls back (a failed workflow handler) are dropped
+with it, and a rolled-back unit of work writes nothing (``RecordedEvents``).
+
+Sequence numbers follow commit order. On PostgreSQL ``write`` first takes a
+transaction-level advisory lock (``OUTBOX_LOCK``) and only then draws numbers
+from the identity sequence; the lock is held until the transaction ends, so a
+second writer draws its numbers after the first has committed (or rolled
+back) and a reader paging with ``after=SEQ`` never misses an event that
+commits later with a smaller number. The lock is taken last, after every
+other lock of the transaction, so it cannot close a deadlock cycle; it
+serialises only the few microseconds between writing the rows and the commit.
+SQLite has one writer at a time and needs nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import event, insert, or_, select, text
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, SessionTransaction
+
+from conveyor.adapters.db.outbox_tables import outbox
+from conveyor.services.events import rfc3339, to_cloud_event
+
+#: the advisory lock key outbox writers share on PostgreSQL ("conv" in ASCII)
+OUTBOX_LOCK = 0x636F6E76
+
+
+def write(session: Session, events: Sequence[object], *, now: datetime | None = None) -> None:
+    """Insert ``events`` as outbox rows in ``session``'s open transaction (the caller commits)."""
+    if not events:
+        return
+    committed_at = now or datetime.now(UTC)
+    rows = []
+    for recorded in events:
+        cloud = to_cloud_event(recorded, now=committed_at)
+        rows.append(
+            {
+                "id": cloud.id,
+                "specversion": cloud.specversion,
+                "type": cloud.type,
+                "source": cloud.source,
+                "subject": cloud.subject,
+                "time": cloud.time,
+                "datacontenttype": cloud.datacontenttype,
+                "data": cloud.data,
+                "committed_at": committed_at,
+            }
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
+    session.execute(insert(outbox), rows)
+
+
+def read(
+    session: Session,
+    *,
+    after: int = 0,
+    types: Iterable[str] = (),
+    subject: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Committed events after sequence ``after``, oldest first, as CloudEvents JSON documents.
+
+    ``types`` holds exact types (``order.created``) and prefixes ending in
+    ``.*`` (``order.*``); an event matching any of them is returned. None: all.
+    """
+    c = outbox.c
+    query = select(outbox).where(c.sequence > after)
+    matches = []
+    for wanted in types:
+        if wanted.endswith(".*"):
+            matches.append(c.type.startswith(wanted[:-1], autoescape=True))
+        else:
+            matches.append(c.type == wanted)
+    if matches:
+        query = query.where(or_(*matches))
+    if subject is not None:
+        query = query.where(c.subject == subject)
+    return [document(row) for row in session.execute(query.order_by(c.sequence).limit(limit))]
+
+
+def document(row: Row[Any]) -> dict[str, Any]:
+    """One outbox row as a CloudEvents 1.0 JSON document with the ``sequence`` extension attribute."""
+    doc: dict[str, Any] = {
+        "specversion": row.specversion,
+        "id": row.id,
+        "source": row.source,
+        "type": row.type,
+    }
+    if row.subject is not None:
+        doc["subject"] = row.subject
+    doc["time"] = rfc3339(row.time)
+    doc["datacontenttype"] = row.datacontenttype
+    doc["sequence"] = row.sequence
+    doc["data"] = row.data
+    return doc
+
+
+class RecordedEvents:
+    """Keeps a unit of work's ``events`` list true to its transaction.
+
+    A savepoint remembers how many events existed when it began; rolling it
+    back drops the ones recorded since. Rolling back the whole transaction
+    drops everything recorded since the last commit. Events already written
+    stay in the list (callers read ``uow.events`` after committing).
+    """
+
+    def __init__(self, session: Session, events: list[object]) -> None:
+        self.events = events
+        self.written = 0
+        # weak: a savepoint that committed is forgotten with its transaction object
+        self._marks: WeakKeyDictionary[SessionTransaction, int] = WeakKeyDictionary()
+        event.listen(session, "after_transaction_create", self._began)
+        event.listen(session, "after_soft_rollback", self._rolled_back)
+
+    def unwritten(self) -> list[object]:
+        return self.events[self.written :]
+
+    def mark_written(self) -> None:
+        self.written = len(self.events)
+
+    def discard_unwritten(self) -> None:
+        """Forget what was recorded since the last commit (the transaction rolled back)."""
+        del self.events[self.written :]
+
+    def _began(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested:
+            self._marks[transaction] = len(self.events)
+
+    def _rolled_back(self, session: Session, transaction: SessionTransaction) -> None:
+        mark = self._marks.get(transaction, self.written if transaction.parent is None else None)
+        if mark is not None:
+            del self.events[max(mark, self.written) :]
