@@ -50,7 +50,10 @@ def first_due(kind: TimerKind | None, value: Any, now: dt.datetime) -> tuple[dt.
             interval = str(value).split("/")[-1] if cycle.end is None else str(value).split("/")[1]
             due = start if start is not None else cycle.interval.add_to(now)
             left = -1 if cycle.repetitions is None else cycle.repetitions - 1
-            return due, {"cyc": interval, "r": left}
+            data: dict[str, Any] = {"cyc": interval, "r": left}
+            if cycle.end is not None:
+                data["end"] = _aware(cycle.end, now).isoformat()
+            return due, data
         return _add(value, now), {}
     except ValueError as err:
         raise Stuck(f"timer value {value!r}: {err}") from err
@@ -61,4 +64,7 @@ def next_due(due: dt.datetime, data: dict[str, Any]) -> tuple[dt.datetime, dict[
     left = data.get("r", 0)
     if "cyc" not in data or left == 0:
         return None
-    return parse_duration(data["cyc"]).add_to(due), {"cyc": data["cyc"], "r": left - 1 if left > 0 else -1}
+    following = parse_duration(data["cyc"]).add_to(due)
+    if "end" in data and following > dt.datetime.fromisoformat(data["end"]):
+        return None
+    return following, {**data, "r": left - 1 if left > 0 else -1}

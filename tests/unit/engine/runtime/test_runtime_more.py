@@ -248,3 +248,15 @@ def test_an_instance_with_an_incident_on_one_branch_still_takes_messages_on_anot
     assert instance.state == "failed"
     assert engine.deliver_message("ping", None, None, now=T0)
     assert [w.kind for w in instance.waits] == ["incident"]
+
+
+def test_a_timer_cycle_with_an_end_date_stops_firing_after_it(run):
+    body = document(
+        '<startEvent id="start"/><userTask id="approve"/>'
+        '<boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false"><timerEventDefinition>'
+        "<timeCycle>R/PT1H/2026-03-02T11:30:00Z</timeCycle></timerEventDefinition></boundaryEvent>"
+        '<endEvent id="end"/><endEvent id="nudged"/>' + flows("start -> approve -> end", "remind -> nudged"))
+    rt = run(body).start()
+    rt.fire("remind").fire("remind")
+    assert rt.path.count("remind") == 2
+    assert rt.waiting == [("approve", "userTask")]
