@@ -102,6 +102,25 @@ def test_a_handler_failing_past_its_retries_becomes_an_incident_and_a_retry_reso
     workflow.retry_incident(incident["id"])
     assert len(calls) == 4
     assert _detail(workflow, started.id)["state"] == "completed"
+
+
+def test_retrying_an_incident_starts_a_fresh_round_of_retries(
+    workflow: Workflow, registry: HandlerRegistry, worker: Worker, clock: Clock
+) -> None:
+    calls: list[str] = []
+    registry.register("flaky", _failing(calls, failures=4))
+    workflow.deploy(flaky_service(retries=2))
+    started = workflow.start("flaky")
+    drain(worker, clock, hours=1)
+    (incident,) = _incidents(workflow)
+    assert len(calls) == 2
+    workflow.retry_incident(incident["id"])  # fails (3rd call) and is retried, not an incident at once
+    assert _incidents(workflow) == [] and _detail(workflow, started.id)["state"] == "active"
+    drain(worker, clock, hours=1)  # 4th call fails: the second round is used up
+    (second,) = _incidents(workflow)
+    assert len(calls) == 4 and second["id"] != incident["id"]
+    workflow.retry_incident(second["id"])  # 5th call succeeds
+    assert _detail(workflow, started.id)["state"] == "completed"
     assert _incidents(workflow) == [] and _incidents(workflow, state="resolved")[0]["id"] == incident["id"]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import (
@@ -198,6 +198,23 @@ class InstanceStore:
 
     def open_incident(self, values: dict[str, Any]) -> int:
         return int(self._s.execute(insert(incidents).values(**values).returning(incidents.c.id)).scalar_one())
+
+    def has_open_incidents(self, instance_id: str) -> bool:
+        query = select(incidents.c.id).where(
+            incidents.c.instance_id == instance_id, incidents.c.state == "open"
+        )
+        return self._s.execute(query.limit(1)).first() is not None
+
+    def resolved_attempts(self, instance_id: str, node_id: str) -> int:
+        """The attempts of the last resolved incident at ``node_id`` (0 if none)."""
+        found = self._s.execute(
+            select(func.max(incidents.c.attempts)).where(
+                incidents.c.instance_id == instance_id,
+                incidents.c.node_id == node_id,
+                incidents.c.state == "resolved",
+            )
+        ).scalar_one()
+        return int(found or 0)
 
     def resolve_incidents(self, instance_id: str, wait_ids: Iterable[int], at: datetime) -> None:
         ids = list(wait_ids)

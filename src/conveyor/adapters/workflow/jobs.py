@@ -117,8 +117,16 @@ class JobStore:
             .values(due_at=due, attempts=attempts, last_error=error, lock_owner=None, lock_expires_at=None)
         )
 
-    def remove(self, job_id: int) -> None:
-        self._s.execute(delete(jobs).where(jobs.c.id == job_id))
+    def remove(self, job_id: int, *, owner: str | None = None) -> None:
+        """Delete a job; with ``owner``, only while that worker holds it.
+
+        SQLite reuses the largest rowid after a delete, so a step that deleted this job and
+        created another may have given the new one the same id: the owner check keeps it.
+        """
+        query = delete(jobs).where(jobs.c.id == job_id)
+        if owner is not None:
+            query = query.where(jobs.c.lock_owner == owner)
+        self._s.execute(query)
 
     def remove_for_waits(self, instance_id: str, wait_ids: Sequence[int]) -> None:
         if wait_ids:

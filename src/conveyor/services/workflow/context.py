@@ -41,6 +41,8 @@ class StepContext:
     states: dict[str, str] = field(default_factory=dict)
     #: instance id -> ids of the user tasks its steps opened in this transaction
     opened_tasks: dict[str, list[int]] = field(default_factory=dict)
+    #: (instance id, node) -> attempts already counted by incidents an operator resolved
+    attempt_base: dict[tuple[str, str], int] = field(default_factory=dict)
     #: (instance id, wait id) of user tasks completed in this transaction (not to be cancelled)
     completed_waits: set[tuple[str, int]] = field(default_factory=set)
 

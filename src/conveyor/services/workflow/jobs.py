@@ -53,7 +53,7 @@ def run_job(runtime: WorkflowRuntime, ctx: StepContext, job: Job, owner: str | N
         if job.kind == "timer_start":
             _hold(ctx, job, owner)
             if not timers.fire_timer_start(runtime, ctx, job):
-                store.remove(job.id)
+                store.remove(job.id, owner=job.lock_owner)
             return "started"
         assert job.instance_id is not None and job.wait_id is not None
         wait_id = job.wait_id
@@ -75,10 +75,11 @@ def run_job(runtime: WorkflowRuntime, ctx: StepContext, job: Job, owner: str | N
             runtime.step(ctx, job.instance_id, held(lambda i, c: i.retry_incident(wait_id, now=c.now)))
         elif job.kind == "service":
             runtime.step(ctx, job.instance_id, held(lambda i, c: _call_handler(runtime, i, c, job)))
-        store.remove(job.id)
+        store.remove(job.id, owner=job.lock_owner)
         return "done"
     except (NotWaiting, NotFound, Conflict):
-        store.remove(job.id)  # the wait is gone or the instance ended: nothing left to do
+        # the wait is gone or the instance ended: nothing left to do
+        store.remove(job.id, owner=job.lock_owner)
         return "dropped"
 
 
@@ -130,7 +131,7 @@ def handle_failure(runtime: WorkflowRuntime, ctx: StepContext, job: Job, failure
     ctx.failures[job.node_id] = HandlerFailure(failure.error, failure.stacktrace, retryable=False)
     wait_id = job.wait_id
     runtime.step(ctx, job.instance_id, lambda i, c: i.fail_job(wait_id, failure.error, now=c.now))
-    JobStore(ctx.uow.session).remove(job.id)
+    JobStore(ctx.uow.session).remove(job.id, owner=job.lock_owner)
     return "incident"
 
 

@@ -79,9 +79,19 @@ class StepWriter:
         return max(retries if retries is not None else self.settings.default_retries, 1)
 
     def will_retry(self, ctx: StepContext, row: InstanceRow, wait: Wait) -> bool:
-        """A new incident from a handler failure with attempts left becomes a retry job instead."""
+        """A new incident from a handler failure with attempts left becomes a retry job instead.
+
+        The engine counts a token's attempts over its whole life; an operator's retry of an
+        incident starts a fresh round of retries, so attempts count from the last incident
+        an operator resolved at that node.
+        """
         failure = ctx.failures.get(wait.node)
-        return failure is not None and failure.retryable and wait.attempts < self.retry_limit(row, wait.node)
+        if failure is None or not failure.retryable:
+            return False
+        key = (row.id, wait.node)
+        if key not in ctx.attempt_base:
+            ctx.attempt_base[key] = InstanceStore(ctx.uow.session).resolved_attempts(row.id, wait.node)
+        return wait.attempts - ctx.attempt_base[key] < self.retry_limit(row, wait.node)
 
     def write(
         self, ctx: StepContext, row: InstanceRow, instance: Instance, before: Mapping[int, Wait], *, new: bool
@@ -100,9 +110,6 @@ class StepWriter:
 
         removed = [w for wid, w in before.items() if wid not in after]
         added = [w for wid, w in after.items() if wid not in before]
-        opened = self._write_added(ctx, row, added, store, job_store)
-        if state == "failed":
-            state = "failed" if (opened or row.state == "failed") else "active"
         if removed:
             store.remove_waits(row.id, [w.id for w in removed])
             job_store.remove_for_waits(row.id, [w.id for w in removed if w.kind in JOB_WAITS])
@@ -110,10 +117,12 @@ class StepWriter:
                 w.id for w in removed if w.kind == "userTask" and (row.id, w.id) not in ctx.completed_waits
             ]
             store.cancel_tasks(row.id, cancelled)
-            resolved = [w.id for w in removed if w.kind == "incident"]
-            store.resolve_incidents(row.id, resolved, now)
-            if resolved and state == "failed" and not opened:
-                state = "failed" if any(w.kind == "incident" for w in after.values()) else "active"
+            store.resolve_incidents(row.id, [w.id for w in removed if w.kind == "incident"], now)
+        opened = self._write_added(ctx, row, added, store, job_store)
+        if state == "failed":
+            # "failed" means an incident waits for an operator; a handler being retried is not one
+            still_open = row.state == "failed" and store.has_open_incidents(row.id)
+            state = "failed" if opened or still_open else "active"
         for wid, wait in after.items():
             old = before.get(wid)
             if old is not None and old.due != wait.due:
