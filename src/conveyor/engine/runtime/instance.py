@@ -191,7 +191,8 @@ class Instance:
         if core.status != ACTIVE:
             raise InstanceError(f"instance {core.id} is {core.status}; it accepts no more operations")
         core.now = now
-        core.heard = []
+        if core.heard:
+            core.heard = []
         return core
 
     def _take(self, wait_id: int, *kinds: str) -> tuple[WaitRec, Token]:
@@ -206,8 +207,8 @@ class Instance:
         """Complete a user task; ``data`` is checked against its form fields first (``FormError``)."""
         core = self._begin(now)
         wait, token = self._take(wait_id, "userTask")
-        node = core.proc.nodes[wait.node]
-        clean = validate_form(getattr(node, "form_fields", ()), data or {})
+        fields = getattr(core.proc.nodes[wait.node], "form_fields", ())
+        clean = validate_form(fields, data or {}) if fields else data
         del core.waits[wait.id]
         core.hist("task.completed", wait.node, token.id, wait.id)
         core.guard(_finish_activity, token, clean)
