@@ -64,10 +64,12 @@ def get_entry(uow: SqlUnitOfWork, section: str, code: str) -> Any:
     return found
 
 
-def _read_entry(section: str, data: Mapping[str, Any], current: ConfigDocument) -> Any:
+def _read_entry(
+    section: str, data: Mapping[str, Any], current: ConfigDocument, known_processes: set[str] | None
+) -> Any:
     """One entry read like a one-entry section of the document; problems re-rooted at the entry."""
     try:
-        document, _ = read_document({section: [dict(data)]}, current)
+        document, _ = read_document({section: [dict(data)]}, current, known_processes)
     except domain_errors.InvalidConfigDocument as err:
         problems = []
         for item in err.errors:
@@ -91,7 +93,7 @@ def create_entry(uow: SqlUnitOfWork, section: str, data: Mapping[str, Any]) -> A
     """Add a new entry; ``Conflict`` if its code is taken."""
     with uow:
         config = SqlConfiguration(uow.session)
-        entry = _read_entry(section, data, stored_document(config))
+        entry = _read_entry(section, data, stored_document(config), config.deployed_process_keys())
         code = getattr(entry, KEYS[section])
         if _get(config, section, code) is not None:
             raise Conflict(
@@ -116,7 +118,7 @@ def replace_entry(uow: SqlUnitOfWork, section: str, code: str, data: Mapping[str
         config = SqlConfiguration(uow.session)
         if _get(config, section, code) is None:
             raise _not_found(section, code)
-        entry = _read_entry(section, body, stored_document(config))
+        entry = _read_entry(section, body, stored_document(config), config.deployed_process_keys())
         _save(config, section, entry)
         uow.commit()
     return entry

@@ -87,8 +87,13 @@ def _active_codes(document: ConfigDocument) -> dict[str, set[str]]:
     }
 
 
-def read_document(data: Any, current: ConfigDocument) -> tuple[ConfigDocument, list[str]]:
-    """The validated document and the sections it contains; ``InvalidConfigDocument`` on any problem."""
+def read_document(
+    data: Any, current: ConfigDocument, known_processes: set[str] | None = None
+) -> tuple[ConfigDocument, list[str]]:
+    """The validated document and the sections it contains; ``InvalidConfigDocument`` on any problem.
+
+    With ``known_processes`` (the deployed process ids) every channel's ``process`` must be one of them.
+    """
     present = [name for name in SECTIONS if isinstance(data, Mapping) and name in data]
     existing = ExistingConfiguration(
         categories={} if "categories" in present else _schemas(current),
@@ -103,7 +108,9 @@ def read_document(data: Any, current: ConfigDocument) -> tuple[ConfigDocument, l
                 for path, message in schema_problems(schema):
                     problems.append(FieldProblem(("categories", index, "attribute_schema", *path), message))
     try:
-        document = parse_config_document(data, existing=existing, attribute_validator=attribute_problems)
+        document = parse_config_document(
+            data, existing=existing, attribute_validator=attribute_problems, known_processes=known_processes
+        )
     except InvalidConfigDocument as err:
         problems += [FieldProblem(tuple(e["loc"]), e["msg"], e.get("type", "invalid")) for e in err.errors]
     if problems:
@@ -155,12 +162,20 @@ def _write(config: SqlConfiguration, changes: ConfigChanges, wanted: ConfigDocum
             config.delete_category(code)
 
 
-def apply_configuration(uow: SqlUnitOfWork, data: Any, *, dry_run: bool = False) -> ConfigChanges:
-    """Apply a parsed YAML/JSON document (or only report what would change when ``dry_run``)."""
+def apply_configuration(
+    uow: SqlUnitOfWork, data: Any, *, dry_run: bool = False, check_processes: bool = True
+) -> ConfigChanges:
+    """Apply a parsed YAML/JSON document (or only report what would change when ``dry_run``).
+
+    Once any BPMN process is deployed, a channel must name a deployed one
+    (``check_processes=False`` skips that, for the default configuration that
+    ``conveyor init`` loads before it deploys the bundled processes).
+    """
     with uow:
         config = SqlConfiguration(uow.session)
         current = stored_document(config)
-        wanted, present = read_document(data, current)
+        known = config.deployed_process_keys() if check_processes else None
+        wanted, present = read_document(data, current, known)
         changes = compare(current, wanted, present, _active_codes(current))
         _check_removed_categories(changes, wanted, current)
         if dry_run or changes.is_empty:
@@ -180,7 +195,7 @@ def load_default_configuration(uow: SqlUnitOfWork) -> ConfigChanges | None:
         config = SqlConfiguration(uow.session)
         if config.categories() or config.warehouses() or config.channels():
             return None
-    return apply_configuration(uow, default_configuration())
+    return apply_configuration(uow, default_configuration(), check_processes=False)
 
 
 def diff_configuration(uow: SqlUnitOfWork, data: Any) -> ConfigChanges:

@@ -133,3 +133,18 @@ def test_yaml_syntax_errors_name_the_line() -> None:
     with pytest.raises(InvalidConfigDocument) as refused:
         configuration.load_document("categories:\n  - code: a\n   name: b\n", "config.yaml")
     assert "config.yaml is not valid YAML at line 3" in refused.value.detail
+
+
+def test_once_processes_are_deployed_a_channel_must_name_one_of_them(
+    migrated_runtime: Runtime, default_document: Document
+) -> None:
+    from conveyor.bootstrap import deploy_bundled_processes
+
+    deploy_bundled_processes(migrated_runtime)
+    default_document["channels"][0]["process"] = "order-fulfilment"
+    with pytest.raises(InvalidConfigDocument) as refused:
+        apply_configuration(migrated_runtime.unit_of_work(), default_document)
+    message = _errors(refused)["channels[0].process"]
+    assert "no deployed process has the id 'order-fulfilment' (did you mean 'order-fulfillment'?)" in message
+    default_document["channels"][0]["process"] = "order-fulfillment"
+    assert apply_configuration(migrated_runtime.unit_of_work(), default_document).applied

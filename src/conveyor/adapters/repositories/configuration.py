@@ -18,6 +18,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.catalog_tables import carriers, categories, products, sales_channels, warehouses
+from conveyor.adapters.db.workflow_tables import process_definitions
 from conveyor.domain.addresses import Address
 from conveyor.domain.allocation import AllocationStrategy
 from conveyor.domain.carriers import Carrier
@@ -140,6 +141,12 @@ class SqlConfiguration:
             (row.code, Coordinates(row.latitude, row.longitude), row.priority)
             for row in self._session.connection().execute(_ACTIVE_SITES)
         ]
+
+    def deployed_process_keys(self) -> set[str] | None:
+        """The ids of the deployed BPMN processes, or None when none is deployed yet."""
+        query = select(process_definitions.c.key).where(process_definitions.c.kind == "bpmn").distinct()
+        keys = set(self._session.execute(query).scalars())
+        return keys or None
 
     def known_skus(self, skus: list[str]) -> set[str]:
         query = select(products.c.sku).where(products.c.sku.in_(skus))
