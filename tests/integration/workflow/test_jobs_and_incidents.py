@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workflow_helpers import Clock, drain
-from workflow_models import flaky_service, parallel_jobs, timer_start, two_steps
+from workflow_models import flaky_service, parallel_jobs, quality_check, timer_start, two_steps
 
 from conveyor.engine.errors import BpmnError
 from conveyor.engine.runtime import HandlerContext
@@ -170,3 +170,19 @@ def test_redeploying_replaces_the_timer_start_job(workflow: Workflow, sql: Calla
     workflow.deploy(timer_start("R/PT1H"))
     workflow.deploy(timer_start("R/PT2H"))
     assert sql("SELECT count(*) FROM jobs WHERE kind = 'timer_start'")[0][0] == 1
+
+
+def test_an_async_before_task_continues_in_a_worker_not_in_the_callers_transaction(
+    workflow: Workflow, worker: Worker, clock: Clock
+) -> None:
+    model = quality_check().replace(
+        '<bpmn:userTask id="quality_check"', '<bpmn:userTask id="quality_check" camunda:asyncBefore="true"'
+    )
+    workflow.deploy(model)
+    started = workflow.start("qc_process")
+    waiting = _detail(workflow, started.id)["waiting"]
+    assert [(w["node"], w["kind"]) for w in waiting] == [("quality_check", "job")]
+    assert drain(worker, clock) == 1
+    assert [(w["node"], w["kind"]) for w in _detail(workflow, started.id)["waiting"]] == [
+        ("quality_check", "userTask")
+    ]
