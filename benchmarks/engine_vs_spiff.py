@@ -23,7 +23,8 @@ Each figure is the best of ``--repeat`` measurements of at least ``--seconds`` b
 wall clock (``time.perf_counter``; Spiff's figure is the one its script prints). On a
 shared machine the wall clock also measures the neighbours, so the table adds CPU-time
 figures: ours from ``time.process_time``, Spiff's from the child process's CPU time
-(``getrusage``) for N instances less that of its calibration run, per extra instance.
+(``getrusage``) for N instances less that of a run of one (the least of each over the
+rounds), per extra instance.
 µs/step is wall-clock time per instance divided by the flow nodes one instance completes.
 The run ends with one JSON line per model and variant (see the issue for the shape).
 """
@@ -172,22 +173,30 @@ class SpiffPlan:
 
     n: int  # instances per measurement
     measurements: int  # how many (one when a single instance takes longer than a measurement)
-    base_cpu: float  # CPU seconds of the calibration run (start-up, parsing, warm-up, 2 instances)
     wall: float = 0.0
-    cpu_for_n: float | None = None
+    cpu_for_n: float | None = None  # least CPU seconds of a run of N instances
+    cpu_for_one: float | None = None  # least CPU seconds of a run of one (start-up, warm-up, 1 instance)
 
-    def add(self, measured: tuple[float, float] | None) -> None:
+    def add(self, measured: tuple[float, float] | None, baseline: tuple[float, float] | None) -> None:
         if measured is not None:
             self.wall = max(self.wall, measured[0])
-            self.cpu_for_n = measured[1] if self.cpu_for_n is None else min(self.cpu_for_n, measured[1])
+            self.cpu_for_n = _least(self.cpu_for_n, measured[1])
+        if baseline is not None:
+            self.cpu_for_one = _least(self.cpu_for_one, baseline[1])
 
     def rates(self) -> tuple[float | None, float | None]:
         """Best instances/s by Spiff's own wall clock, and per CPU second: the child's CPU time
-        for N instances less the calibration run's, per extra instance (``getrusage``)."""
+        for N instances less that of a run of one (same start-up, parsing and warm-up), per
+        extra instance."""
         if self.cpu_for_n is None:
             return None, None
-        cpu = self.cpu_for_n - self.base_cpu
-        return self.wall, ((self.n - CALIBRATION) / cpu if cpu > 0 else None)
+        if self.cpu_for_one is None or self.cpu_for_n <= self.cpu_for_one:
+            return self.wall, None
+        return self.wall, (self.n - 1) / (self.cpu_for_n - self.cpu_for_one)
+
+
+def _least(current: float | None, new: float) -> float:
+    return new if current is None else min(current, new)
 
 
 def plan_spiff(case: Case, seconds: float, repeat: int) -> SpiffPlan | None:
@@ -195,9 +204,9 @@ def plan_spiff(case: Case, seconds: float, repeat: int) -> SpiffPlan | None:
     calibrated = _spiff(case, CALIBRATION)
     if calibrated is None:
         return None
-    rate, base_cpu = calibrated
+    rate = calibrated[0]
     n = max(CALIBRATION + 3, round(rate * seconds))
-    return SpiffPlan(n, repeat if rate * seconds >= 3 else 1, base_cpu)
+    return SpiffPlan(n, repeat if rate * seconds >= 3 else 1)
 
 
 def _spiff(case: Case, n: int) -> tuple[float, float] | None:
@@ -330,7 +339,7 @@ def run_all(found: list[Case], args: argparse.Namespace) -> list[Result]:
             ours[case] = (max(ours[case][0], wall), max(ours[case][1], cpu))
             plan = plans[case]
             if plan is not None and round_number < plan.measurements:
-                plan.add(_spiff(case, plan.n))
+                plan.add(_spiff(case, plan.n), _spiff(case, 1))
         print(f"round {round_number + 1} of {args.repeat} measured", file=sys.stderr)
     results = []
     for case in found:
