@@ -1,4 +1,4 @@
-"""Tracking after hand-over: late deliveries escalate, exceptions show, repeats are ignored, delivery is final."""
+"""Tracking after hand-over: late deliveries escalate, exceptions show, repeats are ignored."""
 
 from __future__ import annotations
 

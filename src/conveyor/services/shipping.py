@@ -275,7 +275,7 @@ def record_tracking(
         current = _as_domain(stored, repo.tracking_events([shipment_id]))
         try:
             moved = current.track(TrackingEvent(event_type, at, location))
-        except TrackingTransitionNotAllowed as err:  # again, without an extra named "status" (a problem field)
+        except TrackingTransitionNotAllowed as err:  # again, without an extra named "status"
             raise TrackingTransitionNotAllowed(
                 err.detail,
                 errors=[{"loc": ["body", "type"], "path": "type", "msg": err.detail}],
