@@ -122,6 +122,9 @@ def init() -> None:
     before, after = report.revision_before, report.revision_after
     was = "" if before == after else f" (was {before or 'empty'})"
     _say(f"Database {database} is at revision {after}{was}.")
+    for step in report.steps:
+        if step.startswith(("deployed", "loaded")):
+            _say(step[0].upper() + step[1:] + ".")
     if report.admin_token is None:
         _say("An admin token already exists; make another with")
         _say("  conveyor token create --role admin --name NAME")

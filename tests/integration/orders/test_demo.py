@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from conveyor.bootstrap import Runtime, deploy_bundled_processes
@@ -43,6 +43,11 @@ def test_conveyor_demo_on_a_fresh_database_then_if_empty_adds_nothing(
     monkeypatch.setenv("CONVEYOR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     runner = CliRunner()
     assert runner.invoke(app, ["init"]).exit_code == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with engine.connect() as connection:
+        deployed = connection.execute(text("SELECT key FROM process_definitions")).scalars().all()
+    engine.dispose()
+    assert deployed == ["order-fulfillment"]  # conveyor init deploys the bundled process
     first = runner.invoke(app, ["demo", "--orders", "8", "--days", "3", "--seed", "1"])
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["demo", "--orders", "8", "--if-empty"])
