@@ -269,6 +269,12 @@ class Instance:
                 fired += 1
         return fired
 
+    def job_variables(self, job_id: int) -> Mapping[str, Any]:
+        """The variables a job's handler sees: the token's local scope (input mappings) and
+        every scope above it, as an inline handler would (read-only). For workers."""
+        _wait, token = self._take(job_id, "job")
+        return MappingProxyType(dict(self._core.view(token.local or token.scope)))
+
     def complete_job(self, job_id: int, variables: Mapping[str, Any] | None = None, *, now: datetime) -> None:
         """A worker finished a job: the handler's result (or nothing) and the token goes on."""
         core = self._begin(now)
