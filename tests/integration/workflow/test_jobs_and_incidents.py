@@ -186,3 +186,20 @@ def test_an_async_before_task_continues_in_a_worker_not_in_the_callers_transacti
     assert [(w["node"], w["kind"]) for w in _detail(workflow, started.id)["waiting"]] == [
         ("quality_check", "userTask")
     ]
+
+
+def test_an_async_handler_sees_the_tasks_input_mappings_like_an_inline_one(
+    workflow: Workflow, registry: HandlerRegistry, worker: Worker, clock: Clock
+) -> None:
+    seen: list[dict[str, Any]] = []
+    registry.register("flaky", lambda ctx, uow: seen.append(dict(ctx.variables)) or None, async_=True)
+    mapped = flaky_service().replace(
+        '<bpmn:serviceTask id="charge" conveyor:handler="flaky"/>',
+        '<bpmn:serviceTask id="charge" conveyor:handler="flaky"><bpmn:extensionElements><zeebe:ioMapping>'
+        '<zeebe:input source="=total * 2" target="amount"/></zeebe:ioMapping></bpmn:extensionElements>'
+        "</bpmn:serviceTask>",
+    )
+    workflow.deploy(mapped)
+    workflow.start("flaky", {"total": 21})
+    drain(worker, clock)
+    assert seen == [{"total": 21, "amount": 42}]

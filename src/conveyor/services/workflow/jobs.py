@@ -91,7 +91,7 @@ def _call_handler(runtime: WorkflowRuntime, instance: Instance, ctx: StepContext
         raise NotWaiting(f"instance {instance.id} no longer waits for job {wait_id}")
     binding = runtime.registry.get(wait.task_type)
     context = HandlerContext(
-        variables=instance.variables,
+        variables=instance.job_variables(wait_id),
         node_id=wait.node,
         task_type=wait.task_type,
         instance_id=instance.id,
