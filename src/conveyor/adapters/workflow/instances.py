@@ -10,12 +10,13 @@ failing; SQLite's single writer serialises them anyway.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import (
@@ -63,30 +64,17 @@ _LOAD = (
 # step spends its time in the database rather than in building SQL.
 _SELECT = select(*_LOAD).where(process_instances.c.id == bindparam("instance_id"))
 _SELECT_LOCKED = _SELECT.with_for_update()
-_SAVE = (
-    update(process_instances)
-    .where(
-        process_instances.c.id == bindparam("row_id"), process_instances.c.revision == bindparam("expected")
-    )
-    .values(
-        state=bindparam("state"),
-        engine_state=bindparam("engine_state"),
-        variables=bindparam("variables"),
-        revision=bindparam("next_revision"),
-        updated_at=bindparam("now"),
-        definition_id=bindparam("definition_id"),
-        version=bindparam("version"),
-        ended_at=bindparam("ended_at"),
-    )
-)
-_REMOVE_WAITS = delete(waits).where(
-    waits.c.instance_id == bindparam("instance_id"), waits.c.wait_id.in_(
-        bindparam("wait_ids", expanding=True)
-    )
-)
-_INSERT_WAITS = insert(waits)
 _INSERT_TASK = insert(user_tasks).returning(user_tasks.c.id)
 _INSERT_HISTORY = insert(workflow_history)
+_SAVE_SQL = (
+    "UPDATE process_instances SET state = ?, engine_state = ?, variables = ?, revision = ?, updated_at = ?,"
+    " definition_id = ?, version = ?, ended_at = ? WHERE id = ? AND revision = ?"
+)
+_INSERT_WAITS_SQL = (
+    "INSERT INTO waits (instance_id, wait_id, node_id, kind, message_name, correlation_key, signal_name,"
+    " due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_json = json.JSONEncoder(separators=(",", ":")).encode
 _HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
 #: how SQLAlchemy stores a DateTime in SQLite (read back by ``UtcDateTime``)
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -135,20 +123,21 @@ class InstanceStore:
         )
 
     def save(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
-        result = self._s.connection().execute(
-            _SAVE,
-            {
-                "row_id": row.id,
-                "expected": row.revision,
-                "state": row.state,
-                "engine_state": row.engine_state,
-                "variables": variables,
-                "next_revision": row.revision + 1,
-                "now": now,
-                "definition_id": row.definition_id,
-                "version": row.version,
-                "ended_at": now if ended else None,
-            },
+        when = self._time(now)
+        result = self._s.connection().exec_driver_sql(
+            self._sql(_SAVE_SQL),
+            (
+                row.state,
+                row.engine_state,
+                _json(variables),
+                row.revision + 1,
+                when,
+                row.definition_id,
+                row.version,
+                when if ended else None,
+                row.id,
+                row.revision,
+            ),
         )
         if result.rowcount != 1:
             raise StaleInstance(row.id)
@@ -158,12 +147,38 @@ class InstanceStore:
 
     def add_waits(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self._s.connection().execute(_INSERT_WAITS, list(rows))
+            values = [
+                (
+                    r["instance_id"],
+                    r["wait_id"],
+                    r["node_id"],
+                    r["kind"],
+                    r["message_name"],
+                    r["correlation_key"],
+                    r["signal_name"],
+                    None if r["due_at"] is None else self._time(r["due_at"]),
+                )
+                for r in rows
+            ]
+            self._s.connection().exec_driver_sql(self._sql(_INSERT_WAITS_SQL), values)
 
     def remove_waits(self, instance_id: str, wait_ids: Iterable[int]) -> None:
         ids = list(wait_ids)
         if ids:
-            self._s.connection().execute(_REMOVE_WAITS, {"instance_id": instance_id, "wait_ids": ids})
+            marks = ", ".join("?" for _ in ids)
+            sql = f"DELETE FROM waits WHERE instance_id = ? AND wait_id IN ({marks})"  # noqa: S608 - only ?s
+            self._s.connection().exec_driver_sql(self._sql(sql), (instance_id, *ids))
+
+    # --- driver-level statements ------------------------------------------------------------------
+    # The statements every step runs go straight to the driver: values are converted once here
+    # (UTC times; JSON as text) instead of through SQLAlchemy's per-value type processing.
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._postgres else sql
+
+    def _time(self, moment: datetime) -> Any:
+        moment = moment.astimezone(UTC)
+        return moment if self._postgres else moment.strftime(_SQLITE_TIME)
 
     def move_wait_due(self, instance_id: str, wait_id: int, due: datetime | None) -> None:
         self._s.execute(
