@@ -52,3 +52,16 @@ def test_conveyor_demo_on_a_fresh_database_then_if_empty_adds_nothing(
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["demo", "--orders", "8", "--if-empty"])
     assert again.exit_code == 0 and "already has 8 orders" in again.output
+
+
+def test_demo_orders_follow_the_week_busy_mondays_quiet_sundays() -> None:
+    import random
+
+    from conveyor.services.demo_simulation import order_times
+
+    start = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # a Monday
+    times = order_times(random.Random(1), 4000, start, 28)
+    by_weekday = [sum(1 for t in times if t.weekday() == day) for day in range(7)]
+    assert len(times) == 4000 and times == sorted(times)
+    assert by_weekday[0] > by_weekday[3] > by_weekday[6]
+    assert all(7 <= t.hour <= 22 for t in times)
