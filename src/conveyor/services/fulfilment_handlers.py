@@ -105,25 +105,16 @@ class OrderHandlers:
 
     def allocate(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Result:
         order, now = _order(ctx, uow, with_lines=True), self.clock()
-        keeper = StockKeeper(uow.session, now=now)
-        held: dict[int, int] = {}
-        for reservation in keeper.stock.reservations_of(order.id):
-            if reservation.line_no is not None:
-                held[reservation.line_no] = held.get(reservation.line_no, 0) + reservation.quantity
-        wanted = [
-            LineToAllocate(line.line_no, line.sku, line.quantity - held.get(line.line_no, 0))
-            for line in order.lines
-            if line.quantity > held.get(line.line_no, 0)
-        ]
+        held_before = len(StockKeeper(uow.session, now=now).stock.reservations_of(order.id))
         channel = SqlConfiguration(uow.session).channel(order.channel)
-        outcome = allocate_order(
+        outcome = allocate_order(  # reserves only what the lines do not hold yet (a retry, another try)
             uow.session,
             order_id=order.id,
-            lines=wanted,
+            lines=[LineToAllocate(line.line_no, line.sku, line.quantity) for line in order.lines],
             destination=order.destination,
             channel=channel or order.channel,
         )
-        for reserved in outcome.reservations:
+        for reserved in outcome.reservations[held_before:]:  # the held ones come first
             order_status.milestone(
                 uow,
                 order.id,
@@ -133,7 +124,7 @@ class OrderHandlers:
                 sku=reserved.sku,
                 quantity=reserved.quantity,
             )
-        allocated = bool(outcome.reservations) or bool(held)
+        allocated = bool(outcome.reservations)
         if outcome.backorders and allocated:  # what is reserved ships; the rest stays backordered on its line
             repo = SqlOrders(uow.session)
             for backorder in outcome.backorders:
