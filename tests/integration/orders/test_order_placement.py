@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Shop, order_draft
+from order_shop import Shop, order_draft
 
 
 def test_a_placed_order_is_paid_reserved_and_waits_at_pick_confirmation(shop: Shop) -> None:
