@@ -72,3 +72,13 @@ def test_the_openapi_document_describes_errors_as_problem_documents(client: Test
                     assert content == {"application/problem+json": problem}, f"{method} {path} {status}"
     readyz = document["paths"]["/readyz"]["get"]["responses"]["503"]
     assert readyz["content"] == {"application/problem+json": problem}
+
+
+def test_the_interactive_docs_work_without_internet_access(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "cdn." not in page and "https://" not in page.split("<body>")[0]
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in page
+        response = client.get(f"/docs-assets/{asset}")
+        assert response.status_code == 200
+        assert len(response.content) > 1000

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from conveyor import __version__
 from conveyor.bootstrap import Runtime, build_runtime
 from conveyor.config import Settings
+from conveyor.entrypoints.api.docs import install_docs
 from conveyor.entrypoints.api.middleware import RequestContextMiddleware
 from conveyor.entrypoints.api.openapi import install_problem_openapi
 from conveyor.entrypoints.api.problems import install_problem_handlers
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -62,4 +63,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in ROOT_ROUTERS:
         app.include_router(router)
     install_problem_openapi(app)
+    install_docs(app, openapi_url=f"{API_PREFIX}/openapi.json")
     return app
