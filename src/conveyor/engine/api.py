@@ -212,7 +212,7 @@ class Engine:
     def _route(self, source: Instance, effect: Effect, now: datetime) -> None:
         if isinstance(effect, CallRequested):
             if effect.child_id.count("/") > MAX_CALL_DEPTH:
-                source.fail_job(effect.wait_id, _TOO_DEEP.format(MAX_CALL_DEPTH, effect.process_id), now=now)
+                self._refuse_too_deep(source, effect, now)
                 return
             child = Instance.start(
                 self.library,
@@ -252,6 +252,17 @@ class Engine:
                 self.outbox.append((source.id, effect))
         else:
             self.outbox.append((source.id, effect))
+
+    def _refuse_too_deep(self, source: Instance, effect: CallRequested, now: datetime) -> None:
+        """The incident goes on the outermost call activity of the runaway chain -- the one the
+        user started and can see, fix and retry -- and the called instances below it are cancelled."""
+        caller, wait_id, called = source, effect.wait_id, None
+        while (link := caller.parent) is not None and link[0] in self.instances:
+            called = caller
+            caller, wait_id = self.instances[link[0]], link[1]
+        if called is not None:
+            called.cancel(now=now)
+        caller.fail_job(wait_id, _TOO_DEEP.format(MAX_CALL_DEPTH, effect.process_id), now=now)
 
     def _deliver_thrown(self, effect: MessageThrown, now: datetime) -> bool:
         for instance in self.active():

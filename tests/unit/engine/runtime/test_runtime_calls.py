@@ -169,3 +169,14 @@ def test_a_process_calling_itself_forever_stops_with_an_incident():
     failed = [i for i in engine.instances.values() if i.incidents]
     assert len(failed) == 1
     assert "nested more than" in failed[0].incidents[0].error
+
+
+def test_a_process_calling_itself_forever_puts_the_incident_on_the_call_the_user_started():
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
+                    + flows("start -> call -> end"))
+    engine = Engine(library_of(body))
+    root = engine.start("p", now=T0, instance_id="o1")
+    assert root.state == "failed"
+    [incident] = root.incidents
+    assert incident.node == "call" and "nested more than" in incident.error
+    assert {i.state for i in engine.instances.values() if i is not root} == {"cancelled"}
