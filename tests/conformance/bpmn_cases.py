@@ -32,10 +32,6 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
         "nrOf*Instances variables and, with propagateAllChildVariables, write their stale copies back "
         "over the loop's counters (sequential loops happen to work)"
     ),
-    (SPIFF + "call_activity_nested/call_activity_nested.bpmn", "Level2b is not defined anywhere"): (
-        "calling a process that is not loaded raises UnknownProcess out of Engine instead of "
-        "an incident on the call activity"
-    ),
     (SPIFF + "correlation.bpmn", "two conversations"): (
         "Engine routes a thrown message only to instances already waiting, never to a message "
         "start event, so proc_2 is never started"

@@ -33,6 +33,7 @@ from conveyor.engine.runtime import (
     MessageThrown,
     ModelLibrary,
     SignalThrown,
+    UnknownProcess,
 )
 
 #: called processes nested deeper than this are refused (a process that calls itself forever)
@@ -214,17 +215,21 @@ class Engine:
             if effect.child_id.count("/") > MAX_CALL_DEPTH:
                 self._refuse_too_deep(source, effect, now)
                 return
-            child = Instance.start(
-                self.library,
-                effect.process_id,
-                effect.variables,
-                now=now,
-                version=effect.version,
-                business_key=effect.business_key,
-                handlers=self.handlers,
-                instance_id=effect.child_id,
-                parent=(source.id, effect.wait_id),
-            )
+            try:
+                child = Instance.start(
+                    self.library,
+                    effect.process_id,
+                    effect.variables,
+                    now=now,
+                    version=effect.version,
+                    business_key=effect.business_key,
+                    handlers=self.handlers,
+                    instance_id=effect.child_id,
+                    parent=(source.id, effect.wait_id),
+                )
+            except UnknownProcess as err:  # an incident: deploy the process, then retry the call
+                source.fail_job(effect.wait_id, f"cannot call: {err}", now=now)
+                return
             self.instances[child.id] = child
         elif isinstance(effect, InstanceEnded):
             parent = self.instances.get(effect.parent_id or "")

@@ -180,3 +180,13 @@ def test_a_process_calling_itself_forever_puts_the_incident_on_the_call_the_user
     [incident] = root.incidents
     assert incident.node == "call" and "nested more than" in incident.error
     assert {i.state for i in engine.instances.values() if i is not root} == {"cancelled"}
+
+
+def test_calling_a_process_that_is_not_loaded_is_an_incident_on_the_call_activity():
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="nowhere"/>'
+                    '<endEvent id="end"/>' + flows("start -> call -> end"))
+    engine = Engine(library_of(body))
+    root = engine.start("p", now=T0, instance_id="o1")
+    assert root.state == "failed"
+    [incident] = root.incidents
+    assert incident.node == "call" and "nowhere" in incident.error
