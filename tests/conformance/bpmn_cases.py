@@ -12,7 +12,7 @@ seconds and count as failing when stopped.
 from __future__ import annotations
 
 from bpmn_cases_miwg import MIWG, MIWG_CASES
-from bpmn_cases_spiff import SPIFF, SPIFF_CASES
+from bpmn_cases_spiff import SPIFF_CASES
 from bpmn_expectations import Expectation
 
 CASES: dict[str, dict[str, Expectation]] = {**MIWG_CASES, **SPIFF_CASES}
@@ -31,10 +31,6 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
         "a parallel multi-instance call activity never completes: the called processes get the loop's "
         "nrOf*Instances variables and, with propagateAllChildVariables, write their stale copies back "
         "over the loop's counters (sequential loops happen to work)"
-    ),
-    (SPIFF + "correlation.bpmn", "two conversations"): (
-        "Engine routes a thrown message only to instances already waiting, never to a message "
-        "start event, so proc_2 is never started"
     ),
 }
 

@@ -87,6 +87,8 @@ class Engine:
 
     def _next_id(self) -> str:
         self._counter += 1
+        while str(self._counter) in self.instances:  # never an id a caller chose already
+            self._counter += 1
         return str(self._counter)
 
     def start(
@@ -275,4 +277,12 @@ class Engine:
                 effect.name, effect.correlation_key, effect.variables, now=now
             ):
                 return True
-        return False
+        try:  # nobody waits: a process may start by it (as Engine.deliver_message does)
+            started = Instance.start_by_message(
+                self.library, effect.name, effect.variables, now=now, handlers=self.handlers,
+                instance_id=self._next_id(),
+            )
+        except NotWaiting:
+            return False
+        self.instances[started.id] = started
+        return True

@@ -190,3 +190,18 @@ def test_calling_a_process_that_is_not_loaded_is_an_incident_on_the_call_activit
     assert root.state == "failed"
     [incident] = root.incidents
     assert incident.node == "call" and "nowhere" in incident.error
+
+
+def test_a_thrown_message_nobody_waits_for_starts_the_process_with_that_message_start_event():
+    sender = process(
+        '<startEvent id="s1"/><intermediateThrowEvent id="tell"><messageEventDefinition messageRef="m"/>'
+        '</intermediateThrowEvent><endEvent id="s2"/>' + flows("s1 -> tell -> s2"), "sender")
+    body = document('<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent>'
+                    '<userTask id="answer"/><endEvent id="end"/>' + flows("start -> answer -> end"),
+                    roots='<message id="m" name="ping"/>', more=sender)
+    engine = Engine(library_of(body))
+    engine.start("sender", now=T0, instance_id="1")  # the started one must not take this id
+    assert engine.instances["1"].process_id == "sender"
+    [started] = [i for i in engine.instances.values() if i.process_id == "p"]
+    assert [w.node for w in started.waits] == ["answer"]
+    assert engine.outbox == []
