@@ -19,14 +19,6 @@ CASES: dict[str, dict[str, Expectation]] = {**MIWG_CASES, **SPIFF_CASES}
 
 #: cases that do not yet behave as expected, and why (the test expects them to fail)
 KNOWN_BUGS: dict[tuple[str, str], str] = {
-    (MIWG + "C.4.0.bpmn", "new employee hired"): (
-        "a message end event that names no message (the HR pool is reached by a message flow) "
-        "becomes an incident at run time, although the parser kept the process executable"
-    ),
-    (MIWG + "C.9.0.bpmn", "yellow risk, cancelled while in the manual check"): (
-        "a message end event with a zeebe:taskDefinition is not run as a job (Camunda 8 semantics): "
-        "it becomes an incident because it names no message"
-    ),
     (MIWG + "C.9.2.bpmn", "documents requested and received while deciding"): (
         "a parallel multi-instance call activity never completes: the called processes get the loop's "
         "nrOf*Instances variables and, with propagateAllChildVariables, write their stale copies back "

@@ -242,8 +242,8 @@ def payload_of(core: Core, node: Event | Any, scope_id: int) -> dict[str, Any]:
 
 
 def throw_message(core: Core, token: Token, node: Any, message: MessageDef | None) -> None:
-    if message is None:
-        raise Stuck(f"{node.id!r} sends a message but the model names none")
+    if message is None:  # drawn as a message flow to another pool: nothing this engine can route
+        return
     key = None
     if message.correlation_key is not None:
         key = key_text(core.evaluate(message.correlation_key, token.scope))

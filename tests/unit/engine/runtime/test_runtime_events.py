@@ -157,3 +157,13 @@ def test_the_echo_of_a_signal_an_instance_threw_itself_is_ignored(run):
     assert rt.signal("recall") == 0  # the driver's broadcast coming back
     assert rt.signal("recall") == 1  # a later, real one
     assert rt.path.count("sub") == 2
+
+
+def test_a_message_end_event_that_names_no_message_completes_the_process(run):
+    body = document('<startEvent id="start"/><intermediateThrowEvent id="tell"><messageEventDefinition/>'
+                    '</intermediateThrowEvent><endEvent id="end"><messageEventDefinition/></endEvent>'
+                    + flows("start -> tell -> end"))
+    rt = run(body).start()
+    assert rt.incidents == []
+    assert rt.state == "completed"
+    assert rt.path == ["start", "tell", "end"]
