@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from conveyor.engine.bpmn.model import ACTIVITY_KINDS, Event, NodeKind, Trigger
-from conveyor.engine.runtime import activities, events, flow, gateways, throwing
+from conveyor.engine.runtime import activities, events, flow, gateways, tasks, throwing
 from conveyor.engine.runtime.core import HOOKS, Core, Stuck
 from conveyor.engine.runtime.effects import HistoryEvent
 from conveyor.engine.runtime.records import ON_TOKEN, Token
@@ -74,6 +74,9 @@ def _throw(core: Core, token: Token, node: Event, trigger: Trigger) -> bool:
     definition = node.definitions[0] if node.definitions else None
     if definition is None:
         return True
+    if trigger is Trigger.MESSAGE and node.task_type:
+        tasks.by_task_type(core, token, core.proc.info[node.id])  # it goes on when its job is done
+        return False
     if trigger is Trigger.MESSAGE:
         events.throw_message(core, token, node, definition.message)
     elif trigger is Trigger.SIGNAL:

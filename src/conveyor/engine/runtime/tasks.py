@@ -63,7 +63,16 @@ def service(core: Core, token: Token, info: NodeInfo) -> None:
                 _write(core, token, info, {node.result_variable: value})
             _done(core, token, info)
             return
-    task_type = node.task_type
+    by_task_type(core, token, info)
+
+
+def by_task_type(core: Core, token: Token, info: NodeInfo) -> None:
+    """Call the handler bound to the node or to its task type, else follow ``Handlers.missing``.
+
+    Also what a message throw or end event with a task definition does (Camunda 8: a job
+    worker sends the message, as for a send task)."""
+    node = info.node
+    task_type = info.task_type
     registration = core.handlers.lookup(node.id, task_type)
     if registration is None:
         policy = core.handlers.missing

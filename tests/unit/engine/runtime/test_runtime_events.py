@@ -7,7 +7,7 @@ from datetime import timedelta
 from runtime_models import document, flows
 
 from conftest import T0
-from conveyor.engine.runtime import Instance, SignalThrown
+from conveyor.engine.runtime import Handlers, Instance, SignalThrown
 
 MESSAGES = '<message id="m_paid" name="payment.received"><extensionElements>' \
            '<zeebe:subscription correlationKey="=orderId"/></extensionElements></message>'
@@ -165,5 +165,33 @@ def test_a_message_end_event_that_names_no_message_completes_the_process(run):
                     + flows("start -> tell -> end"))
     rt = run(body).start()
     assert rt.incidents == []
+    assert rt.state == "completed"
+    assert rt.path == ["start", "tell", "end"]
+
+
+def _tell_by_job() -> str:
+    task = ('<extensionElements><zeebe:taskDefinition type="notify"/></extensionElements>'
+            "<messageEventDefinition/>")
+    return document(f'<startEvent id="start"/><intermediateThrowEvent id="tell">{task}'
+                    f'</intermediateThrowEvent><endEvent id="end">{task}</endEvent>'
+                    + flows("start -> tell -> end"))
+
+
+def test_a_message_throw_event_with_a_task_definition_calls_the_handler_of_its_type(run):
+    sent = []
+    handlers = Handlers()
+    handlers.register("notify", lambda ctx: sent.append(ctx.node_id) or {"notified": True})
+    rt = run(_tell_by_job(), handlers=handlers).start()
+    assert sent == ["tell", "end"]
+    assert rt.state == "completed"
+    assert rt.variables == {"notified": True}
+
+
+def test_a_message_end_event_with_a_task_definition_and_no_handler_waits_as_a_job(run):
+    rt = run(_tell_by_job(), handlers=Handlers(missing="job")).start()
+    assert rt.waiting == [("tell", "job")]
+    rt.complete_job("tell")
+    assert rt.waiting == [("end", "job")]
+    rt.complete_job("end")
     assert rt.state == "completed"
     assert rt.path == ["start", "tell", "end"]
