@@ -11,20 +11,14 @@ seconds and count as failing when stopped.
 
 from __future__ import annotations
 
-from bpmn_cases_miwg import MIWG, MIWG_CASES
+from bpmn_cases_miwg import MIWG_CASES
 from bpmn_cases_spiff import SPIFF_CASES
 from bpmn_expectations import Expectation
 
 CASES: dict[str, dict[str, Expectation]] = {**MIWG_CASES, **SPIFF_CASES}
 
 #: cases that do not yet behave as expected, and why (the test expects them to fail)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    (MIWG + "C.9.2.bpmn", "documents requested and received while deciding"): (
-        "a parallel multi-instance call activity never completes: the called processes get the loop's "
-        "nrOf*Instances variables and, with propagateAllChildVariables, write their stale copies back "
-        "over the loop's counters (sequential loops happen to work)"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 HANG_LIMIT = 3.0
 #: any other case is stopped after this long (a regression into an endless loop fails fast)

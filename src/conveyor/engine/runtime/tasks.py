@@ -200,13 +200,22 @@ def sub_process(core: Core, token: Token, info: NodeInfo) -> None:
     core.ready.append(core.new_token(start, token.local))
 
 
+#: a loop's own bookkeeping (``loops``): never passed to a called process nor taken back from it
+#: -- parallel iterations would write their stale copies back over the loop's counters
+LOOP_VARIABLES = frozenset({"nrOfInstances", "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter"})
+
+
+def _without_loop_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in variables.items() if name not in LOOP_VARIABLES}
+
+
 def call_activity(core: Core, token: Token, info: NodeInfo) -> None:
     node = info.node
     assert isinstance(node, CallActivity)
     if node.called_element is None:
         raise Stuck(f"call activity {node.id!r} names no process to call")
     process_id = str(core.evaluate(node.called_element, token.scope))
-    view = core.view(token.scope)
+    view = _without_loop_variables(core.view(token.scope))
     variables: dict[str, Any] = dict(view) if node.propagate_all_in else {}
     for mapping in node.inputs:
         if mapping.all_variables:
@@ -233,7 +242,7 @@ def finish_call(core: Core, token: Token, child_variables: Mapping[str, Any]) ->
     if node.outputs:
         for mapping in node.outputs:
             if mapping.all_variables:
-                core.merge(token.scope, child_variables)
+                core.merge(token.scope, _without_loop_variables(child_variables))
             elif mapping.source is not None:
                 try:
                     value = mapping.source.evaluate(child_variables)
@@ -241,7 +250,7 @@ def finish_call(core: Core, token: Token, child_variables: Mapping[str, Any]) ->
                     raise Stuck(f"out-mapping {mapping.target!r} of {node.id!r}: {err}") from err
                 core.set_var(token.scope, mapping.target, value)
     elif node.propagate_all_out:
-        core.merge(token.scope, child_variables)
+        core.merge(token.scope, _without_loop_variables(child_variables))
     _done(core, token, info)
 
 

@@ -205,3 +205,22 @@ def test_a_thrown_message_nobody_waits_for_starts_the_process_with_that_message_
     [started] = [i for i in engine.instances.values() if i.process_id == "p"]
     assert [w.node for w in started.waits] == ["answer"]
     assert engine.outbox == []
+
+
+def test_a_parallel_multi_instance_call_activity_completes_when_every_called_process_has():
+    child = process('<startEvent id="c_start"/><userTask id="pack"/><endEvent id="c_end"/>'
+                    + flows("c_start -> pack -> c_end"), "fulfil")
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="fulfil">'
+                    "<multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>"
+                    '</multiInstanceLoopCharacteristics></callActivity><endEvent id="end"/>'
+                    + flows("start -> call -> end"), more=child)
+    engine = Engine(library_of(body))
+    parent = engine.start("p", now=T0, instance_id="o1")
+    children = [i for i in engine.instances.values() if i.process_id == "fulfil"]
+    assert all("nrOfInstances" not in c.variables for c in children)
+    for called in children:
+        [wait] = called.waits
+        called.complete_user_task(wait.id, {"packed": True}, now=T0)
+        engine.pump(T0)
+    assert parent.state == "completed"
+    assert dict(parent.variables) == {"packed": True}
