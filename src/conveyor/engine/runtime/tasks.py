@@ -214,17 +214,19 @@ def call_activity(core: Core, token: Token, info: NodeInfo) -> None:
     assert isinstance(node, CallActivity)
     if node.called_element is None:
         raise Stuck(f"call activity {node.id!r} names no process to call")
-    process_id = str(core.evaluate(node.called_element, token.scope))
-    view = _without_loop_variables(core.view(token.scope))
+    # a multi-instance iteration reads its own element variable from its local scope
+    scope = token.local if token.local is not None else token.scope
+    process_id = str(core.evaluate(node.called_element, scope))
+    view = _without_loop_variables(core.view(scope))
     variables: dict[str, Any] = dict(view) if node.propagate_all_in else {}
     for mapping in node.inputs:
         if mapping.all_variables:
             variables.update(view)
         elif mapping.source is not None:
-            variables[mapping.target] = core.evaluate(mapping.source, token.scope)
+            variables[mapping.target] = core.evaluate(mapping.source, scope)
     business_key = core.business_key
     if node.business_key is not None:
-        business_key = _text(core.evaluate(node.business_key, token.scope))
+        business_key = _text(core.evaluate(node.business_key, scope))
     version = node.version if node.binding == "version" else None
     wait = core.add_wait("callActivity", ON_TOKEN, token.id, node.id, {"proc": process_id})
     child_id = f"{core.id}/{wait.id}"
@@ -239,18 +241,20 @@ def finish_call(core: Core, token: Token, child_variables: Mapping[str, Any]) ->
     info = core.proc.info[token.node]
     node = info.node
     assert isinstance(node, CallActivity)
+    # outputs land in the iteration's scope first, where a multi-instance outputElement reads them
+    scope = token.local if token.local is not None else token.scope
     if node.outputs:
         for mapping in node.outputs:
             if mapping.all_variables:
-                core.merge(token.scope, _without_loop_variables(child_variables))
+                core.merge(scope, _without_loop_variables(child_variables))
             elif mapping.source is not None:
                 try:
                     value = mapping.source.evaluate(child_variables)
                 except Exception as err:
                     raise Stuck(f"out-mapping {mapping.target!r} of {node.id!r}: {err}") from err
-                core.set_var(token.scope, mapping.target, value)
+                core.set_var(scope, mapping.target, value)
     elif node.propagate_all_out:
-        core.merge(token.scope, _without_loop_variables(child_variables))
+        core.merge(scope, _without_loop_variables(child_variables))
     _done(core, token, info)
 
 

@@ -224,3 +224,25 @@ def test_a_parallel_multi_instance_call_activity_completes_when_every_called_pro
         engine.pump(T0)
     assert parent.state == "completed"
     assert dict(parent.variables) == {"packed": True}
+
+
+def test_each_iteration_of_a_multi_instance_call_activity_passes_its_own_element_and_collects_its_output():
+    child = process(
+        '<startEvent id="c_start"/><scriptTask id="calc"><extensionElements>'
+        '<zeebe:script expression="=item * 2" resultVariable="doubled"/></extensionElements></scriptTask>'
+        '<endEvent id="c_end"/>' + flows("c_start -> calc -> c_end"), "double")
+    body = document(
+        '<startEvent id="start"/><callActivity id="call"><extensionElements>'
+        '<zeebe:calledElement processId="double" propagateAllChildVariables="false"/>'
+        '<zeebe:ioMapping><zeebe:output source="=doubled" target="d"/></zeebe:ioMapping>'
+        "</extensionElements><multiInstanceLoopCharacteristics><extensionElements>"
+        '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" '
+        'outputCollection="results" outputElement="=d"/></extensionElements>'
+        '</multiInstanceLoopCharacteristics></callActivity><endEvent id="end"/>'
+        + flows("start -> call -> end"), more=child)
+    engine = Engine(library_of(body))
+    parent = engine.start("p", {"items": [1, 2, 3]}, now=T0, instance_id="o1")
+    engine.pump(T0)
+    assert parent.state == "completed"
+    assert [int(x) for x in parent.variables["results"]] == [2, 4, 6]
+    assert "d" not in parent.variables
