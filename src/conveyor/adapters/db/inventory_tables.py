@@ -19,7 +19,6 @@ does not depend on how orders are stored, and a transfer may hold stock too.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -31,9 +30,8 @@ from sqlalchemy import (
 )
 
 from conveyor.adapters.db.tables import metadata
-from conveyor.adapters.db.types import UtcDateTime
+from conveyor.adapters.db.types import BigId, UtcDateTime
 
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 MOVEMENT_TYPES = (
     "'receipt', 'reservation', 'release', 'pick', 'shipment', 'return', 'adjustment', "
     "'transfer_out', 'transfer_in'"

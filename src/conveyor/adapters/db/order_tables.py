@@ -28,9 +28,7 @@ from sqlalchemy import (
 )
 
 from conveyor.adapters.db.tables import metadata
-from conveyor.adapters.db.types import UtcDateTime
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from conveyor.adapters.db.types import BigId, UtcDateTime
 
 orders = Table(
     "orders",

@@ -16,12 +16,10 @@ payload (decimals as strings, times in ISO 8601).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import JSON, Column, Index, String, Table
 
 from conveyor.adapters.db.tables import metadata
-from conveyor.adapters.db.types import UtcDateTime
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from conveyor.adapters.db.types import BigId, UtcDateTime
 
 outbox = Table(
     "outbox",

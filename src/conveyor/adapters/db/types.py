@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
 
@@ -33,3 +33,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+#: A 64-bit id: PostgreSQL gets BIGINT, SQLite an INTEGER PRIMARY KEY (the only kind it
+#: autoincrements). Migrations keep their own copy so they stay frozen snapshots.
+BigId = BigInteger().with_variant(Integer(), "sqlite")

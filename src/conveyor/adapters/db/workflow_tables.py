@@ -29,10 +29,7 @@ from sqlalchemy import (
 )
 
 from conveyor.adapters.db.tables import metadata
-from conveyor.adapters.db.types import UtcDateTime
-
-#: SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from conveyor.adapters.db.types import BigId, UtcDateTime
 
 deployments = Table(
     "deployments",
