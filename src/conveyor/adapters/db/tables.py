@@ -41,7 +41,12 @@ api_tokens = Table(
 
 # The workflow runtime's tables join ``metadata`` here, so importing this module gives the whole schema.
 from conveyor.adapters.db import catalog_tables as _catalog_tables  # noqa: E402, F401
+from conveyor.adapters.db import channel_tables as _channel_tables  # noqa: E402, F401
+from conveyor.adapters.db import delivery_tables as _delivery_tables  # noqa: E402, F401
+from conveyor.adapters.db import exception_tables as _exception_tables  # noqa: E402, F401
+from conveyor.adapters.db import finance_tables as _finance_tables  # noqa: E402, F401
 from conveyor.adapters.db import inventory_tables as _inventory_tables  # noqa: E402, F401
+from conveyor.adapters.db import order_change_tables as _order_change_tables  # noqa: E402, F401
 from conveyor.adapters.db import order_tables as _order_tables  # noqa: E402, F401
 from conveyor.adapters.db import outbox_tables as _outbox_tables  # noqa: E402, F401
 from conveyor.adapters.db import workflow_tables as _workflow_tables  # noqa: E402, F401
