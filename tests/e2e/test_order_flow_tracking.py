@@ -63,5 +63,9 @@ def test_tracking_of_an_unknown_type_or_after_delivery_is_refused(shop_api: Shop
         headers=shop_api.headers(Role.INTEGRATION),
     )
     assert after.status_code == 409 and "delivered" in after.json()["detail"]
+    problem = after.json()
+    assert problem["status"] == 409  # the HTTP status, not the shipment's
+    assert problem["shipment_status"] == "delivered" and problem["event"] == "in_transit"
+    assert problem["errors"][0]["path"] == "type"
     missing = shop_api.client.get("/api/v1/shipments/SHP-NOPE/label", headers=shop_api.headers(Role.VIEWER))
     assert missing.status_code == 404

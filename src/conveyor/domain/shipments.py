@@ -56,8 +56,9 @@ def after_tracking(status: ShipmentStatus, event: TrackingEventType) -> Shipment
         hint = " (hand it over to the carrier first)" if status in _BEFORE_HANDOVER else ""
         raise TrackingTransitionNotAllowed(
             f"A shipment that is {status.value} cannot receive the tracking event {event.value!r}{hint}",
-            status=status.value,
+            shipment_status=status.value,
             event=event.value,
+            errors=[{"loc": ["body", "type"], "path": "type", "msg": f"not allowed while {status.value}"}],
         )
     return ShipmentStatus(event.value)
 

@@ -24,7 +24,7 @@ from conveyor.adapters.labels import ShippingLabel, render_label
 from conveyor.adapters.repositories.configuration import SqlConfiguration
 from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder, StoredShipment
 from conveyor.domain.carriers import Quote, select_service
-from conveyor.domain.errors import NoCarrierServiceFits, TrackingTransitionNotAllowed
+from conveyor.domain.errors import NoCarrierServiceFits
 from conveyor.domain.inventory import ReferenceType
 from conveyor.domain.parcel import Parcel, pack
 from conveyor.domain.shipments import Shipment, ShipmentLine, ShipmentStatus, TrackingEvent, TrackingEventType
@@ -273,15 +273,7 @@ def record_tracking(
         if stored is None:
             raise NotFound(f"There is no shipment {shipment_id!r}; GET /api/v1/shipments lists them")
         current = _as_domain(stored, repo.tracking_events([shipment_id]))
-        try:
-            moved = current.track(TrackingEvent(event_type, at, location))
-        except TrackingTransitionNotAllowed as err:  # again, without an extra named "status"
-            raise TrackingTransitionNotAllowed(
-                err.detail,
-                errors=[{"loc": ["body", "type"], "path": "type", "msg": err.detail}],
-                shipment_status=current.status.value,
-                event=event_type.value,
-            ) from err
+        moved = current.track(TrackingEvent(event_type, at, location))
         if moved is current:
             return stored  # the same event again: already recorded
         repo.add_tracking_event(shipment_id, event_type.value, at, location, details, now)
