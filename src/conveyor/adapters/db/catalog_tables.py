@@ -94,6 +94,7 @@ sales_channels = Table(
     Column("notification_milestones", JSON, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("connector", JSON, nullable=True),  # migration 0009: the platform connector's settings
     CheckConstraint(
         "allocation_strategy IN ('nearest_first', 'fewest_shipments', 'priority_list')",
         name="allocation_strategy_known",
