@@ -39,10 +39,11 @@ from conveyor.domain.config_sections import (
 )
 from conveyor.domain.currencies import MINOR_UNITS
 from conveyor.domain.errors import InvalidConfigDocument
+from conveyor.domain.exceptions import collect_exception_settings
 from conveyor.domain.problems import FieldProblem, PathPart, Problems, did_you_mean, raise_problems
 from conveyor.domain.warehouse import Warehouse
 
-SECTIONS = ("currency", "categories", "products", "warehouses", "channels", "carriers")
+SECTIONS = ("currency", "categories", "products", "warehouses", "channels", "carriers", "exceptions")
 
 AttributeProblem = tuple[Sequence[PathPart], str]
 AttributeValidator = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[AttributeProblem]]
@@ -132,6 +133,8 @@ def _read(
     warehouses = section("warehouses", lambda item, loc: read_warehouse(item, loc, problems))
     channels = section("channels", lambda item, loc: read_channel(item, loc, problems, currency))
     carriers = section("carriers", lambda item, loc: read_carrier(item, loc, problems, currency))
+    if data.get("exceptions") is not None:  # the exception register's settings (domain/exceptions.py)
+        collect_exception_settings(data["exceptions"], ("exceptions",), problems)
 
     _unique(problems, "categories", "code", ((i, c.code) for i, c in categories))
     _unique(problems, "products", "sku", ((i, p.sku) for i, p in products))

@@ -34,8 +34,9 @@ from conveyor.domain.config_document import (
 from conveyor.domain.config_export import document_to_mapping
 from conveyor.domain.errors import InvalidConfigDocument
 from conveyor.domain.problems import FieldProblem, raise_problems
+from conveyor.services import exceptions as register
 from conveyor.services.attribute_schemas import attribute_problems, schema_problems
-from conveyor.services.config_changes import SECTIONS, ConfigChanges, compare
+from conveyor.services.config_changes import SECTIONS, ConfigChanges, SectionChanges, compare
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 DEFAULT_CONFIG_FILE = "default-config.yaml"
@@ -148,6 +149,8 @@ def _write(config: SqlConfiguration, changes: ConfigChanges, wanted: ConfigDocum
         "carriers": ("code", config.save_carrier),
     }  # fmt: skip
     for section, section_changes in changes.sections.items():
+        if section not in savers:
+            continue  # stored by its own module (exceptions)
         key, save = savers[section]
         touched = set(section_changes.added) | set(section_changes.changed)
         for item in getattr(wanted, section):
@@ -177,12 +180,26 @@ def apply_configuration(
         known = config.deployed_process_keys() if check_processes else None
         wanted, present = read_document(data, current, known)
         changes = compare(current, wanted, present, _active_codes(current))
+        changes = _exception_changes(uow, changes, data)
         _check_removed_categories(changes, wanted, current)
         if dry_run or changes.is_empty:
             return changes
         _write(config, changes, wanted, datetime.now(UTC))
+        if "exceptions" in changes.sections and not changes.sections["exceptions"].is_empty:
+            register.save_settings(uow.session, data["exceptions"], datetime.now(UTC))
         uow.commit()
     return ConfigChanges(changes.sections, applied=True)
+
+
+def _exception_changes(uow: SqlUnitOfWork, changes: ConfigChanges, data: Any) -> ConfigChanges:
+    """Add the ``exceptions`` section's changes (its top-level keys that differ from what is stored)."""
+    if not isinstance(data, Mapping) or data.get("exceptions") is None:
+        return changes
+    stored = register.stored_settings_document(uow.session) or {}
+    wanted = data["exceptions"]
+    differing = tuple(sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k)))
+    section = SectionChanges(changed={"exceptions": differing}) if differing else SectionChanges()
+    return ConfigChanges({**changes.sections, "exceptions": section}, changes.applied)
 
 
 def load_default_configuration(uow: SqlUnitOfWork) -> ConfigChanges | None:
@@ -206,4 +223,6 @@ def diff_configuration(uow: SqlUnitOfWork, data: Any) -> ConfigChanges:
 def export_configuration(uow: SqlUnitOfWork) -> dict[str, Any]:
     """The stored configuration as a document ``apply_configuration`` reads back unchanged."""
     with uow:
-        return document_to_mapping(stored_document(SqlConfiguration(uow.session)))
+        document = document_to_mapping(stored_document(SqlConfiguration(uow.session)))
+        exceptions = register.stored_settings_document(uow.session)
+        return document | ({"exceptions": dict(exceptions)} if exceptions is not None else {})
