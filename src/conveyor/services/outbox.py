@@ -18,12 +18,13 @@ SQLite has one writer at a time and needs nothing more.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, insert, or_, select, text
+from sqlalchemy import event, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -34,30 +35,54 @@ from conveyor.services.events import rfc3339, to_cloud_event
 OUTBOX_LOCK = 0x636F6E76
 
 
+_INSERT_SQL = (
+    "INSERT INTO outbox (id, specversion, type, source, subject, time, datacontenttype, data, committed_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_json = json.JSONEncoder(separators=(",", ":")).encode
+#: how SQLAlchemy's DateTime stores a (naive UTC) time in SQLite, read back by ``UtcDateTime``
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
 def write(session: Session, events: Sequence[object], *, now: datetime | None = None) -> None:
-    """Insert ``events`` as outbox rows in ``session``'s open transaction (the caller commits)."""
+    """Insert ``events`` as outbox rows in ``session``'s open transaction (the caller commits).
+
+    Every committing unit of work with events runs this, so the rows go as one driver-level
+    ``executemany`` with the values converted here (times as UTC; ``data`` as JSON text),
+    the same values ``UtcDateTime``/``JSON`` would store.
+    """
     if not events:
         return
     committed_at = now or datetime.now(UTC)
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+
+    def stored(moment: datetime) -> Any:
+        moment = moment.astimezone(UTC)
+        return moment if postgres else moment.strftime(_SQLITE_TIME)
+
+    committed = stored(committed_at)
     rows = []
     for recorded in events:
         cloud = to_cloud_event(recorded, now=committed_at)
         rows.append(
-            {
-                "id": cloud.id,
-                "specversion": cloud.specversion,
-                "type": cloud.type,
-                "source": cloud.source,
-                "subject": cloud.subject,
-                "time": cloud.time,
-                "datacontenttype": cloud.datacontenttype,
-                "data": cloud.data,
-                "committed_at": committed_at,
-            }
+            (
+                cloud.id,
+                cloud.specversion,
+                cloud.type,
+                cloud.source,
+                cloud.subject,
+                committed if cloud.time is committed_at else stored(cloud.time),
+                cloud.datacontenttype,
+                _json(cloud.data),
+                committed,
+            )
         )
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
-    session.execute(insert(outbox), rows)
+    if postgres:
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
+        connection.exec_driver_sql(_INSERT_SQL.replace("?", "%s"), rows)
+    else:
+        connection.exec_driver_sql(_INSERT_SQL, rows)
 
 
 def read(

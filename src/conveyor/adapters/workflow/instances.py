@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import (
     incidents,
-    process_instances,
     user_tasks,
     waits,
     workflow_history,
@@ -46,26 +46,18 @@ class InstanceRow:
     started_at: datetime
 
 
-_LOAD = (
-    process_instances.c.id,
-    process_instances.c.definition_id,
-    process_instances.c.process_key,
-    process_instances.c.version,
-    process_instances.c.business_key,
-    process_instances.c.state,
-    process_instances.c.engine_state,
-    process_instances.c.revision,
-    process_instances.c.parent_id,
-    process_instances.c.started_at,
+# The statements every step runs, with ``?`` placeholders (see ``RawSql``).
+_COLUMNS = (
+    "id, definition_id, process_key, version, business_key, state, engine_state, revision, parent_id,"
+    " started_at"
 )
-
-
-# Statements on the hot path are built once: SQLAlchemy then reuses their compiled form, and a
-# step spends its time in the database rather than in building SQL.
-_SELECT = select(*_LOAD).where(process_instances.c.id == bindparam("instance_id"))
-_SELECT_LOCKED = _SELECT.with_for_update()
-_INSERT_TASK = insert(user_tasks).returning(user_tasks.c.id)
-_INSERT_HISTORY = insert(workflow_history)
+_SELECT_SQL = f"SELECT {_COLUMNS} FROM process_instances WHERE id = ?"  # noqa: S608 - constant text
+_SELECT_LOCKED_SQL = _SELECT_SQL + " FOR UPDATE"
+_INSERT_SQL = (
+    "INSERT INTO process_instances (id, definition_id, process_key, version, business_key, state,"
+    " engine_state, variables, revision, parent_id, started_at, updated_at, ended_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _SAVE_SQL = (
     "UPDATE process_instances SET state = ?, engine_state = ?, variables = ?, revision = ?, updated_at = ?,"
     " definition_id = ?, version = ?, ended_at = ? WHERE id = ? AND revision = ?"
@@ -74,58 +66,148 @@ _INSERT_WAITS_SQL = (
     "INSERT INTO waits (instance_id, wait_id, node_id, kind, message_name, correlation_key, signal_name,"
     " due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_json = json.JSONEncoder(separators=(",", ":")).encode
+_INSERT_TASK_SQL = (
+    "INSERT INTO user_tasks (instance_id, wait_id, node_id, name, assignee, candidate_groups,"
+    " candidate_users, candidate_groups_text, due_at, priority, form, state, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TASK_SQL = "SELECT instance_id, wait_id, node_id, state FROM user_tasks WHERE id = ?"
+_COMPLETE_TASK_SQL = (
+    "UPDATE user_tasks SET state = 'completed', completed_at = ?, completed_by = ?, data = ? WHERE id = ?"
+)
 _HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
+_INSERT_HISTORY = insert(workflow_history)
+_json = json.JSONEncoder(separators=(",", ":")).encode
 #: how SQLAlchemy stores a DateTime in SQLite (read back by ``UtcDateTime``)
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-_COMPLETE_TASK = (
-    update(user_tasks)
-    .where(user_tasks.c.id == bindparam("task_id"))
-    .values(
-        state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"), data=bindparam("data")
-    )
-)
+_RAW_KEY = "conveyor.workflow.raw_sql"
 
 
-_INSERT_INSTANCE = insert(process_instances)
+class RawSql:
+    """The open transaction's DBAPI cursor, for the statements every step runs.
+
+    A step's hot statements (load and save the instance, its waits, tasks and history)
+    go straight to the driver: the SQL text is fixed, values are converted once here
+    (UTC times as SQLite's text or PostgreSQL timestamps; JSON as text), and nothing
+    passes through SQLAlchemy's per-statement compilation, caching and result machinery.
+    The cursor belongs to the session's connection, so these statements are part of the
+    same transaction (and savepoints) as everything else the session runs. Driver errors
+    are re-raised as SQLAlchemy's (``OperationalError``, ``IntegrityError`` ...), so callers'
+    retry logic sees the same exceptions either way.
+    """
+
+    __slots__ = ("_cursor", "_dialect", "_error", "_sql", "postgres")
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self._dialect = connection.dialect
+        self.postgres = self._dialect.name == "postgresql"
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None
+        self._cursor = dbapi_connection.cursor()
+        self._error: type[Exception] = self._dialect.loaded_dbapi.Error
+        self._sql: dict[str, str] = {}
+
+    def sql(self, sql: str) -> str:
+        """``sql`` written with ``?`` placeholders, in the driver's paramstyle."""
+        if not self.postgres:
+            return sql
+        found = self._sql.get(sql)
+        if found is None:
+            found = self._sql[sql] = sql.replace("?", "%s")
+        return found
+
+    def time(self, moment: datetime | None) -> Any:
+        if moment is None:
+            return None
+        moment = moment.astimezone(UTC)
+        return moment if self.postgres else moment.strftime(_SQLITE_TIME)
+
+    def read_time(self, value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns the cursor (for ``rowcount``, ``fetchone`` ...)."""
+        statement = self.sql(sql)
+        try:
+            self._cursor.execute(statement, params)
+        except self._error as err:
+            raise DBAPIError.instance(statement, params, err, self._error, dialect=self._dialect) from err
+        return self._cursor
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        statement = self.sql(sql)
+        try:
+            self._cursor.executemany(statement, rows)
+        except self._error as err:
+            raise DBAPIError.instance(statement, rows, err, self._error, dialect=self._dialect) from err
+
+
+def raw_sql(session: Session) -> RawSql:
+    """The session's ``RawSql`` for its current transaction (made once per transaction)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_RAW_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        found: RawSql = cached[1]
+        return found
+    raw = RawSql(session)
+    session.info[_RAW_KEY] = (session.get_transaction(), raw)
+    return raw
 
 
 class InstanceStore:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, raw: RawSql | None = None) -> None:
         self._s = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._raw_sql = raw
+        self._postgres = raw.postgres if raw is not None else session.get_bind().dialect.name == "postgresql"
+
+    @property
+    def _raw(self) -> RawSql:
+        if self._raw_sql is None:
+            self._raw_sql = raw_sql(self._s)
+        return self._raw_sql
 
     # --- instances ------------------------------------------------------------------------------
 
     def load(self, instance_id: str, *, lock: bool = True) -> InstanceRow | None:
-        query = _SELECT_LOCKED if lock and self._postgres else _SELECT
-        row = self._s.connection().execute(query, {"instance_id": instance_id}).first()
-        return InstanceRow(*row) if row else None
+        raw = self._raw
+        sql = _SELECT_LOCKED_SQL if lock and raw.postgres else _SELECT_SQL
+        found = raw.execute(sql, (instance_id,)).fetchone()
+        if found is None:
+            return None
+        row = InstanceRow(*found)
+        row.started_at = raw.read_time(row.started_at)
+        return row
 
     def insert(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
-        self._s.connection().execute(
-            _INSERT_INSTANCE,
-            {
-                "id": row.id,
-                "definition_id": row.definition_id,
-                "process_key": row.process_key,
-                "version": row.version,
-                "business_key": row.business_key,
-                "state": row.state,
-                "engine_state": row.engine_state,
-                "variables": variables,
-                "revision": row.revision,
-                "parent_id": row.parent_id,
-                "started_at": now,
-                "updated_at": now,
-                "ended_at": now if ended else None,
-            },
+        raw = self._raw
+        when = raw.time(now)
+        raw.execute(
+            _INSERT_SQL,
+            (
+                row.id,
+                row.definition_id,
+                row.process_key,
+                row.version,
+                row.business_key,
+                row.state,
+                row.engine_state,
+                _json(variables),
+                row.revision,
+                row.parent_id,
+                when,
+                when,
+                when if ended else None,
+            ),
         )
 
     def save(self, row: InstanceRow, *, variables: dict[str, Any], now: datetime, ended: bool) -> None:
-        when = self._time(now)
-        result = self._s.connection().exec_driver_sql(
-            self._sql(_SAVE_SQL),
+        raw = self._raw
+        when = raw.time(now)
+        result = raw.execute(
+            _SAVE_SQL,
             (
                 row.state,
                 row.engine_state,
@@ -147,6 +229,7 @@ class InstanceStore:
 
     def add_waits(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
+            raw = self._raw
             values = [
                 (
                     r["instance_id"],
@@ -156,42 +239,62 @@ class InstanceStore:
                     r["message_name"],
                     r["correlation_key"],
                     r["signal_name"],
-                    None if r["due_at"] is None else self._time(r["due_at"]),
+                    raw.time(r["due_at"]),
                 )
                 for r in rows
             ]
-            self._s.connection().exec_driver_sql(self._sql(_INSERT_WAITS_SQL), values)
+            if len(values) == 1:
+                raw.execute(_INSERT_WAITS_SQL, values[0])
+            else:
+                raw.execute_many(_INSERT_WAITS_SQL, values)
 
     def remove_waits(self, instance_id: str, wait_ids: Iterable[int]) -> None:
         ids = list(wait_ids)
         if ids:
             marks = ", ".join("?" for _ in ids)
             sql = f"DELETE FROM waits WHERE instance_id = ? AND wait_id IN ({marks})"  # noqa: S608 - only ?s
-            self._s.connection().exec_driver_sql(self._sql(sql), (instance_id, *ids))
-
-    # --- driver-level statements ------------------------------------------------------------------
-    # The statements every step runs go straight to the driver: values are converted once here
-    # (UTC times; JSON as text) instead of through SQLAlchemy's per-value type processing.
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self._postgres else sql
-
-    def _time(self, moment: datetime) -> Any:
-        moment = moment.astimezone(UTC)
-        return moment if self._postgres else moment.strftime(_SQLITE_TIME)
+            self._raw.execute(sql, (instance_id, *ids))
 
     def move_wait_due(self, instance_id: str, wait_id: int, due: datetime | None) -> None:
         self._s.execute(
-            update(waits).where(waits.c.instance_id == instance_id, waits.c.wait_id == wait_id).values(
-                due_at=due
-            )
+            update(waits)
+            .where(waits.c.instance_id == instance_id, waits.c.wait_id == wait_id)
+            .values(due_at=due)
         )
 
     # --- user tasks -----------------------------------------------------------------------------
 
     def add_tasks(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        connection = self._s.connection()
-        return [int(connection.execute(_INSERT_TASK, row).scalar_one()) for row in rows]
+        raw = self._raw
+        sql = _INSERT_TASK_SQL + (" RETURNING id" if raw.postgres else "")
+        ids = []
+        for r in rows:
+            form = r["form"]
+            cursor = raw.execute(
+                sql,
+                (
+                    r["instance_id"],
+                    r["wait_id"],
+                    r["node_id"],
+                    r["name"],
+                    r["assignee"],
+                    _json(r["candidate_groups"]),
+                    _json(r["candidate_users"]),
+                    r["candidate_groups_text"],
+                    r["due_at"],
+                    r["priority"],
+                    None if form is None else _json(form),
+                    r["state"],
+                    raw.time(r["created_at"]),
+                ),
+            )
+            ids.append(int(cursor.fetchone()[0] if raw.postgres else cursor.lastrowid))
+        return ids
+
+    def task(self, task_id: int) -> tuple[str, int, str, str] | None:
+        """``(instance_id, wait_id, node_id, state)`` of a user task, or None."""
+        found = self._raw.execute(_TASK_SQL, (task_id,)).fetchone()
+        return None if found is None else (found[0], int(found[1]), found[2], found[3])
 
     def cancel_tasks(self, instance_id: str, wait_ids: Iterable[int]) -> None:
         ids = list(wait_ids)
@@ -207,7 +310,8 @@ class InstanceStore:
             )
 
     def complete_task(self, task_id: int, *, at: datetime, by: str | None, data: dict[str, Any]) -> None:
-        self._s.connection().execute(_COMPLETE_TASK, {"task_id": task_id, "at": at, "by": by, "data": data})
+        raw = self._raw
+        raw.execute(_COMPLETE_TASK_SQL, (raw.time(at), by, _json(data), task_id))
 
     # --- incidents ------------------------------------------------------------------------------
 
@@ -256,20 +360,17 @@ class InstanceStore:
         """Append ``(at, event, node, data as JSON text)`` rows straight through the driver.
 
         History is the bulk of what a step writes (a row per node entered and completed),
-        so these rows skip SQLAlchemy's per-value type processing: the timestamp is
-        converted once here, the data is already JSON text.
+        so these rows go as one ``executemany``; a step's events mostly share one timestamp,
+        converted once.
         """
         if not events:
             return
-        connection = self._s.connection()
-        rows: list[tuple[Any, ...]]
-        if self._postgres:
-            sql = _HISTORY_SQL.replace("?", "%s")
-            rows = [(instance_id, at.astimezone(UTC), kind, node, data) for at, kind, node, data in events]
-        else:
-            sql = _HISTORY_SQL
-            rows = [
-                (instance_id, at.astimezone(UTC).strftime(_SQLITE_TIME), kind, node, data)
-                for at, kind, node, data in events
-            ]
-        connection.exec_driver_sql(sql, rows)
+        raw = self._raw
+        last: datetime | None = None
+        when: Any = None
+        rows = []
+        for at, kind, node, data in events:
+            if at is not last:
+                last, when = at, raw.time(at)
+            rows.append((instance_id, when, kind, node, data))
+        raw.execute_many(_HISTORY_SQL, rows)

@@ -117,15 +117,11 @@ class Workflow(WorkflowRuntime):
         """Complete a user task with form data (validated against its form)."""
 
         def work(ctx: StepContext) -> Stepped:
-            session = ctx.uow.session
-            found = session.execute(
-                select(user_tasks.c.instance_id, user_tasks.c.wait_id, user_tasks.c.state).where(
-                    user_tasks.c.id == task_id
-                )
-            ).first()
+            store = InstanceStore(ctx.uow.session)
+            found = store.task(task_id)
             if found is None:
                 raise NotFound(f"No user task {task_id}")
-            instance_id, wait_id, state = found
+            instance_id, wait_id, _node, state = found
             if state not in ("created", "claimed"):
                 raise Conflict(f"User task {task_id} is {state}; only open tasks can be completed")
 
@@ -139,9 +135,7 @@ class Workflow(WorkflowRuntime):
                             {"loc": ["variables", name], "msg": msg} for name, msg in err.field_errors.items()
                         ],
                     ) from err
-                InstanceStore(session).complete_task(
-                    task_id, at=c.now, by=completed_by, data=dict(data or {})
-                )
+                store.complete_task(task_id, at=c.now, by=completed_by, data=dict(data or {}))
                 c.completed_waits.add((instance_id, wait_id))
                 c.uow.record({"type": "task.completed", "id": task_id, "instance_id": instance_id})
 
