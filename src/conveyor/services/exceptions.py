@@ -36,6 +36,8 @@ from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.exception_tables import exception_history, exception_records, exception_settings
+from conveyor.adapters.db.order_tables import orders
+from conveyor.adapters.db.workflow_tables import incidents
 from conveyor.domain.exceptions import (
     DONE_STATUSES,
     SEVERITIES,
@@ -616,3 +618,51 @@ def count_open(session: Session, **links: Any) -> int:
     )
     query = query.where(and_(*(exception_records.c[k] == v for k, v in links.items())))
     return int(session.execute(query).scalar_one())
+
+
+# --- workflow incidents -----------------------------------------------------------------
+
+
+def record_incident(
+    uow: SqlUnitOfWork,
+    *,
+    incident_id: int,
+    instance_id: str,
+    process_key: str,
+    business_key: str | None,
+    node: str,
+    error: str,
+    now: datetime | None = None,
+) -> int:
+    """File a workflow incident (type ``incident.created``, category from configuration: system)."""
+    order_id = None
+    if business_key:
+        found = uow.session.execute(select(orders.c.id).where(orders.c.id == business_key)).first()
+        order_id = business_key if found is not None else None
+    first_line = (error or "unknown error").strip().splitlines()[0][:300] if error else "unknown error"
+    return record_exception(
+        uow,
+        type="incident.created",
+        summary=f"Incident in {process_key} at {node}: {first_line}",
+        order_id=order_id,
+        process_instance_id=instance_id,
+        incident_id=incident_id,
+        details={"process": process_key, "node": node, "business_key": business_key, "error": error},
+        now=now,
+    )
+
+
+def resolve_incident_records(uow: SqlUnitOfWork, instance_id: str, now: datetime | None = None) -> list[int]:
+    """Resolve the open records of this instance's incidents that the runtime has resolved."""
+    resolved_incidents = select(incidents.c.id).where(
+        incidents.c.instance_id == instance_id, incidents.c.state == "resolved"
+    )
+    query = select(exception_records.c.id).where(
+        exception_records.c.process_instance_id == instance_id,
+        exception_records.c.status.in_(("open", "in_progress")),
+        exception_records.c.incident_id.in_(resolved_incidents),
+    )
+    ids = [int(i) for i in uow.session.execute(query.order_by(exception_records.c.id)).scalars()]
+    for exception_id in ids:
+        resolve_exception(uow, exception_id, resolution="incident resolved (the step ran again)", now=now)
+    return ids

@@ -9,8 +9,9 @@
   (one row; absent means the bundled defaults);
 - ``task_comments`` and ``task_activity``: comments on user tasks and every
   inbox action (claimed, unclaimed, delegated, completed, escalated);
-- ``user_tasks.escalated_at`` / ``user_tasks.owner`` (added by migration 0005):
-  when a task was escalated, and who delegated it (the owner it returns to).
+- ``user_tasks.escalated_at`` / ``user_tasks.owner`` (declared in
+  ``workflow_tables.py``, added by migration 0005): when a task was
+  escalated, and who delegated it.
 
 Links are plain values, not foreign keys: a record must be writable for any
 flow (an unknown SKU from a channel, an order that was never created).
@@ -34,7 +35,6 @@ from sqlalchemy import (
 
 from conveyor.adapters.db.tables import metadata
 from conveyor.adapters.db.types import BigId, UtcDateTime
-from conveyor.adapters.db.workflow_tables import user_tasks
 
 exception_records = Table(
     "exception_records",
@@ -127,8 +127,3 @@ task_activity = Table(
     Column("data", JSON, nullable=True),
     Index("ix_task_activity_task_id_id", "task_id", "id"),
 )
-
-# Two inbox columns on the runtime's user_tasks table (nullable; the runtime never writes them).
-if "escalated_at" not in user_tasks.c:
-    user_tasks.append_column(Column("escalated_at", UtcDateTime(), nullable=True))
-    user_tasks.append_column(Column("owner", String(200), nullable=True))

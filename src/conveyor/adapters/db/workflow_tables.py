@@ -123,6 +123,9 @@ user_tasks = Table(
     Column("completed_at", UtcDateTime(), nullable=True),
     Column("completed_by", String(200), nullable=True),
     Column("data", JSON, nullable=True),
+    # the task inbox's (migration 0005): when the task was escalated, and who delegated it
+    Column("escalated_at", UtcDateTime(), nullable=True),
+    Column("owner", String(200), nullable=True),
     UniqueConstraint("instance_id", "wait_id"),
     CheckConstraint("state IN ('created', 'claimed', 'completed', 'cancelled')", name="state_known"),
     Index("ix_user_tasks_state_node_id", "state", "node_id"),

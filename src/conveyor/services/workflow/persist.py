@@ -17,6 +17,7 @@ from conveyor.adapters.workflow.instances import InstanceRow, InstanceStore
 from conveyor.adapters.workflow.jobs import JobStore
 from conveyor.engine.runtime import Instance, Wait
 from conveyor.engine.runtime.values import encode
+from conveyor.services import exceptions as exception_register
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.settings import WorkflowSettings
 
@@ -118,6 +119,8 @@ class StepWriter:
             ]
             store.cancel_tasks(row.id, cancelled)
             store.resolve_incidents(row.id, [w.id for w in removed if w.kind == "incident"], now)
+            if any(w.kind == "incident" for w in removed):
+                exception_register.resolve_incident_records(ctx.uow, row.id, now)
         opened = self._write_added(ctx, row, added, store, job_store)
         if state == "failed":
             # "failed" means an incident waits for an operator; a handler being retried is not one
@@ -224,7 +227,7 @@ class StepWriter:
                 if self.will_retry(ctx, row, wait):
                     continue
                 failure = ctx.failures.get(wait.node)
-                store.open_incident(
+                incident_id = store.open_incident(
                     {
                         "instance_id": row.id,
                         "wait_id": wait.id,
@@ -238,5 +241,9 @@ class StepWriter:
                     }
                 )
                 ctx.uow.record({"type": "incident.created", "instance_id": row.id, "node": wait.node})
+                exception_register.record_incident(
+                    ctx.uow, incident_id=incident_id, instance_id=row.id, process_key=row.process_key,
+                    business_key=row.business_key, node=wait.node, error=wait.error or "", now=ctx.now,
+                )  # fmt: skip
         if tasks:
             ctx.opened_tasks.setdefault(row.id, []).extend(store.add_tasks(tasks))
