@@ -1,0 +1,763 @@
+"""Placing many orders in one transaction: the path of bulk import and of the API's group commit.
+
+``place_orders(requests)`` does for a batch what ``orders.place_order`` does
+for one order, with the same result per order, in one transaction:
+
+1. the write lock first (SQLite ``BEGIN IMMEDIATE``), the configuration from
+   the per-process cache (``config_cache``), and the orders already placed
+   under the batch's channel + external ids or idempotency keys (one query);
+2. every order validated in memory (``order_from_draft``, the channel, its
+   currency): an invalid order is rejected alone, with the same error the
+   single path gives, and writes nothing; a repeat (already stored, or twice
+   in the batch) is answered with the stored order, ``created=False``;
+3. the stock levels of every SKU in the batch read once, under the lock
+   (PostgreSQL: ``SELECT ... FOR UPDATE`` of those rows in (warehouse, SKU)
+   order; SQLite: the transaction is the only writer);
+4. each order's ``order-fulfillment`` (its channel's process) instance runs
+   through the engine (``services.workflow.batch``) with the batch's handlers
+   for payment, allocation and pick lists: the same domain rules
+   (``SandboxPaymentProvider``, ``domain.allocation.allocate``,
+   ``PickList.create``) and the same milestones as the handlers in
+   ``fulfilment_handlers``, but against the in-memory stock and
+   configuration, their rows collected instead of written one by one;
+5. everything inserted with one executemany per table (orders, lines,
+   payment entries, reservations, ledger rows, pick lists and lines, process
+   instances, waits, user tasks, history, outbox), and the stock reserved by
+   one guarded ``UPDATE`` per (warehouse, SKU) with the batch's total: the
+   guard (``on_hand - reserved >= total``) is checked by the database, so
+   nothing can be oversold even if the snapshot were wrong (the batch would
+   roll back whole and its orders be placed one by one);
+6. one commit: the batch is there whole or not at all.
+
+An order whose start is not plain (the card is declined or the provider
+fails, something is backordered, the address needs geocoding that fails, a
+warehouse confirms picks automatically, the process does something the
+batch does not model) is left out of the batch before anything of it is
+kept, and placed on the single path after the batch committed, in its own
+transaction. The outcome per request is the same either way; the single
+path is just slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from conveyor.adapters.db.inventory_tables import reservations, stock_levels, stock_movements
+from conveyor.adapters.db.order_tables import (
+    order_lines,
+    orders,
+    payment_entries,
+    pick_list_lines,
+    pick_lists,
+)
+from conveyor.adapters.geocoding import shared_geocoder
+from conveyor.domain.allocation import AllocationStrategy, CandidateWarehouse, RequestedLine, allocate
+from conveyor.domain.errors import PaymentDeclined
+from conveyor.domain.fulfilment import PickList
+from conveyor.domain.inventory import MovementType, ReferenceType, StockMovement
+from conveyor.domain.money import Money
+from conveyor.domain.order_drafts import order_from_draft
+from conveyor.domain.orders import Order
+from conveyor.domain.payments import PaymentLedger, SandboxPaymentProvider
+from conveyor.engine.runtime import HandlerContext, Handlers
+from conveyor.errors import ConveyorError, InvalidInput, NotFound
+from conveyor.services import order_status
+from conveyor.services.config_cache import ConfigCache, shared_config_cache
+from conveyor.services.fulfilment_handlers import OrderHandlers
+from conveyor.services.orders import (
+    _PLACING_FIELDS,
+    BUSY_ATTEMPTS,
+    _idempotency_conflict,
+    _is_busy,
+    new_order_id,
+    place_order,
+)
+from conveyor.services.pick_lists import new_pick_list_id
+from conveyor.services.stock_keeping import begin_writing
+from conveyor.services.unit_of_work import SqlUnitOfWork
+from conveyor.services.workflow.batch import InstanceBatch
+from conveyor.services.workflow.operations import Workflow
+
+Clock = Callable[[], datetime]
+_PROVIDER = SandboxPaymentProvider()
+#: the task types the batch runs itself, and the ``OrderHandlers`` method each stands for
+BATCHED_TASKS = {
+    "payment.verify": "verify_payment",
+    "inventory.allocate": "allocate",
+    "fulfillment.create_pick_lists": "create_pick_lists",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """One order to place: what ``POST /orders`` or one import row carries."""
+
+    channel: str
+    draft: Mapping[str, Any]
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What became of one request: placed now, found placed before, or rejected with an error."""
+
+    order_id: str | None
+    created: bool
+    error: ConveyorError | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.error is not None
+
+
+@dataclass
+class BatchStats:
+    """How a batch went (for benchmarks and the import summary)."""
+
+    batched: int = 0
+    single: int = 0
+    existing: int = 0
+    rejected: int = 0
+
+
+class _NotBatchable(Exception):
+    """The order's start is not plain; it is placed on the single path instead."""
+
+
+def place_orders(
+    uow_factory: Callable[[], SqlUnitOfWork],
+    workflow: Workflow,
+    requests: Sequence[OrderRequest],
+    *,
+    now: datetime | None = None,
+    cache: ConfigCache | None = None,
+    stats: BatchStats | None = None,
+) -> list[BatchOutcome]:
+    """Place ``requests`` as one batch (see the module docstring); one outcome per request, in order."""
+    stats = stats if stats is not None else BatchStats()
+    if not requests:
+        return []
+    outcomes: list[BatchOutcome | None]
+    duplicates: dict[int, int] = {}
+    try:
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            try:
+                batch = _Batch(workflow, requests, now, cache or shared_config_cache())
+                outcomes, single = batch.run(uow_factory(), stats)
+                duplicates = batch.duplicates
+                break
+            except OperationalError as err:
+                if attempt == BUSY_ATTEMPTS or not _is_busy(err):
+                    raise
+        else:  # pragma: no cover - the last attempt breaks or raises
+            raise AssertionError("unreachable")
+    except (IntegrityError, _GuardRefused):
+        # a concurrent placement of one of these orders committed first, or the stock moved:
+        # nothing of the batch was written; the single path settles each order on its own
+        outcomes, single = [None] * len(requests), list(range(len(requests)))
+    for index in single:
+        outcomes[index] = _place_single(uow_factory, workflow, requests[index], now, stats)
+    for index, first in duplicates.items():  # the same order twice in one batch: answered like a repeat
+        earlier = outcomes[first]
+        if earlier is not None and earlier.order_id is not None:
+            outcomes[index] = BatchOutcome(earlier.order_id, False)
+            stats.existing += 1
+        else:
+            outcomes[index] = _place_single(uow_factory, workflow, requests[index], now, stats)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _place_single(
+    uow_factory: Callable[[], SqlUnitOfWork],
+    workflow: Workflow,
+    request: OrderRequest,
+    now: datetime | None,
+    stats: BatchStats,
+) -> BatchOutcome:
+    try:
+        placed = place_order(
+            uow_factory,
+            workflow,
+            channel=request.channel,
+            draft=request.draft,
+            idempotency_key=request.idempotency_key,
+            now=now,
+        )
+    except ConveyorError as err:
+        stats.rejected += 1
+        return BatchOutcome(None, False, err)
+    if placed.created:
+        stats.single += 1
+    else:
+        stats.existing += 1
+    return BatchOutcome(placed.order.id, placed.created)
+
+
+class _GuardRefused(Exception):
+    """A batch's guarded stock update matched no row: the batch is rolled back whole."""
+
+
+@dataclass
+class _Staging:
+    """One order's rows and events while its instance runs; kept only if the start is plain."""
+
+    order: Order
+    token: str | None
+    channel_code: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    reservations: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    pick_lists: list[dict[str, Any]] = field(default_factory=list)
+    pick_lines: list[dict[str, Any]] = field(default_factory=list)
+    taken: dict[tuple[str, str], int] = field(default_factory=dict)
+    not_batchable: str | None = None
+
+    def milestone(self, event_type: str, at: datetime, **data: Any) -> None:
+        self.events.append({"type": event_type, "order_id": self.order.id, "at": at.isoformat(), **data})
+
+
+class _Batch:
+    def __init__(
+        self,
+        workflow: Workflow,
+        requests: Sequence[OrderRequest],
+        now: datetime | None,
+        cache: ConfigCache,
+    ) -> None:
+        self.workflow = workflow
+        self.requests = requests
+        self.fixed_now = now
+        self.cache = cache
+        self.clock = _handler_clock(workflow)
+        self.instances = InstanceBatch(workflow)
+        self.available: dict[tuple[str, str], int] = {}
+        self.bins: dict[tuple[str, str], str | None] = {}
+        self.reserved: dict[tuple[str, str], int] = {}
+        self.order_rows: list[dict[str, Any]] = []
+        self.line_rows: list[dict[str, Any]] = []
+        self.payment_rows: list[dict[str, Any]] = []
+        self.reservation_rows: list[dict[str, Any]] = []
+        self.movement_rows: list[dict[str, Any]] = []
+        self.pick_list_rows: list[dict[str, Any]] = []
+        self.pick_line_rows: list[dict[str, Any]] = []
+        #: request index -> the index of the same order earlier in the batch
+        self.duplicates: dict[int, int] = {}
+
+    def now(self) -> datetime:
+        """The handlers' time (their clock, as ``OrderHandlers`` reads it)."""
+        return self.clock()
+
+    # --- the batch --------------------------------------------------------------------------------
+
+    def run(self, uow: SqlUnitOfWork, stats: BatchStats) -> tuple[list[BatchOutcome | None], list[int]]:
+        outcomes: list[BatchOutcome | None] = [None] * len(self.requests)
+        single: list[int] = []
+        counts = BatchStats()
+        with uow:
+            session = uow.session
+            begin_writing(session)
+            self.config = self.cache.snapshot(session)
+            accepted = self._validate(session, outcomes, counts)
+            self._read_stock(session, [line.sku for _, order, _ in accepted for line in order.lines])
+            batchable = self._batchable_registry()
+            for index, order, token in accepted:
+                channel = self.config.channels[order.channel]
+                if not batchable:
+                    single.append(index)
+                    continue
+                staging = _Staging(order, token, order.channel)
+                staged = None
+                try:
+                    staged = self.instances.stage(
+                        session,
+                        channel.process_id,
+                        {
+                            "order_id": order.id,
+                            "channel": order.channel,
+                            "total": str(order.totals.total.amount),
+                        },
+                        business_key=order.id,
+                        now=self.workflow.clock(),
+                        handlers=self._handlers(staging),
+                    )
+                except Exception:  # the single path reports the problem as it always does
+                    staged = None
+                if staged is None or staging.not_batchable is not None:
+                    single.append(index)
+                    continue
+                self._keep(uow, staging, staged.instance_id, staged.events)
+                self.instances.add(staged)
+                outcomes[index] = BatchOutcome(order.id, True)
+                counts.batched += 1
+            self._flush(session)
+            uow.commit()
+        stats.batched += counts.batched
+        stats.existing += counts.existing
+        stats.rejected += counts.rejected
+        return outcomes, single
+
+    def _validate(
+        self, session: Session, outcomes: list[BatchOutcome | None], counts: BatchStats
+    ) -> list[tuple[int, Order, str | None]]:
+        stored = _existing(session, self.requests)
+        by_external: dict[tuple[str, str], str] = dict(stored.by_external)
+        by_key: dict[str, tuple[str, str, str]] = dict(stored.by_key)
+        #: orders accepted earlier in this batch: (channel, external id) / key -> request index
+        first_external: dict[tuple[str, str], int] = {}
+        first_key: dict[str, tuple[int, str, str]] = {}
+        accepted: list[tuple[int, Order, str | None]] = []
+        placed_at = self.fixed_now or datetime.now(UTC)
+        for index, request in enumerate(self.requests):
+            try:
+                channel_code, draft, key = request.channel, request.draft, request.idempotency_key
+                if not isinstance(draft, Mapping):
+                    raise InvalidInput("An order must be a JSON object")
+                external_id = str(draft.get("external_id", "")).strip()
+                found = by_key.get(key) if key else None
+                earlier_key = first_key.get(key) if key else None
+                if found is not None or earlier_key is not None:
+                    owner = (found[1], found[2]) if found is not None else earlier_key[1:]  # type: ignore[index]
+                    if owner != (channel_code, external_id):
+                        raise _idempotency_conflict(key or "")
+                if found is not None:
+                    outcomes[index] = BatchOutcome(found[0], False)
+                    counts.existing += 1
+                    continue
+                if earlier_key is not None:
+                    self.duplicates[index] = earlier_key[0]
+                    continue
+                repeat = by_external.get((channel_code, external_id)) if external_id else None
+                if repeat is not None:
+                    outcomes[index] = BatchOutcome(repeat, False)
+                    counts.existing += 1
+                    continue
+                earlier = first_external.get((channel_code, external_id)) if external_id else None
+                if earlier is not None:
+                    self.duplicates[index] = earlier
+                    continue
+                order, token = self._order(channel_code, draft, placed_at)
+            except ConveyorError as err:
+                outcomes[index] = BatchOutcome(None, False, err)
+                counts.rejected += 1
+                continue
+            first_external[(channel_code, order.external_id)] = index
+            if key:
+                first_key[key] = (index, channel_code, order.external_id)
+            accepted.append((index, order, token))
+            self.order_rows.append(_order_row(order, key, token))
+        return accepted
+
+    def _order(
+        self, channel_code: str, draft: Mapping[str, Any], placed_at: datetime
+    ) -> tuple[Order, str | None]:
+        """The same checks and errors as ``orders._place``, against the cached configuration."""
+        channel = self.config.channels.get(channel_code)
+        if channel is None or not channel.active:
+            known = ", ".join(self.config.active_channel_codes()) or "none"
+            raise NotFound(
+                f"There is no active sales channel {channel_code!r} (known: {known})",
+                errors=[{"loc": ["channel"], "path": "channel", "msg": f"unknown channel {channel_code!r}"}],
+            )
+        fields = {k: v for k, v in draft.items() if k not in _PLACING_FIELDS}
+        products = self.config.products
+        skus = [str(line.get("sku")) for line in draft.get("lines") or [] if isinstance(line, Mapping)]
+        known_skus = {sku for sku in skus if sku in products}
+        order = order_from_draft(
+            fields,
+            order_id=new_order_id(),
+            channel=channel_code,
+            placed_at=placed_at,
+            known_skus=known_skus,
+            catalog_prices={sku: products[sku].price for sku in known_skus},
+        )
+        if order.currency != channel.currency:
+            raise InvalidInput(
+                f"Channel {channel_code} sells in {channel.currency}, the order is in {order.currency}",
+                errors=[{"loc": ["currency"], "path": "currency", "msg": f"must be {channel.currency}"}],
+            )
+        token = draft.get("payment_token")
+        if token is not None and not isinstance(token, str):
+            raise InvalidInput(
+                "payment_token must be text",
+                errors=[{"loc": ["payment_token"], "path": "payment_token", "msg": "must be text"}],
+            )
+        return order, token
+
+    def _read_stock(self, session: Session, skus: Sequence[str]) -> None:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return
+        c = stock_levels.c
+        query = (
+            select(c.warehouse_code, c.sku, c.on_hand, c.reserved, c.bin_location)
+            .where(c.sku.in_(wanted))
+            .order_by(c.warehouse_code, c.sku)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in session.execute(query):
+            self.available[(row.warehouse_code, row.sku)] = row.on_hand - row.reserved
+            self.bins[(row.warehouse_code, row.sku)] = row.bin_location
+
+    def _batchable_registry(self) -> bool:
+        """The order task types are bound to the standard handlers (a test or plug-in may bind others)."""
+        for task_type, method in BATCHED_TASKS.items():
+            binding = self.workflow.registry.get(task_type)
+            bound = getattr(binding.handler, "__self__", None) if binding else None
+            if binding is None or binding.is_async or not isinstance(bound, OrderHandlers):
+                return False
+            if getattr(binding.handler, "__name__", "") != method:
+                return False
+        return True
+
+    def _handlers(self, staging: _Staging) -> Handlers:
+        handlers = Handlers(missing="job")
+
+        def unsupported(context: HandlerContext) -> None:
+            staging.not_batchable = f"task type {context.task_type} is not run in a batch"
+            raise _NotBatchable(staging.not_batchable)
+
+        for binding in self.workflow.registry.bindings():
+            handlers.register(binding.task_type, unsupported, async_=binding.is_async)
+        handlers.register("payment.verify", lambda c: self._verify_payment(staging))
+        handlers.register("inventory.allocate", lambda c: self._allocate(staging))
+        handlers.register("fulfillment.create_pick_lists", lambda c: self._create_pick_lists(staging))
+        return handlers
+
+    # --- the handlers, as ``OrderHandlers`` does them ---------------------------------------------
+
+    def _skip(self, staging: _Staging, why: str) -> None:
+        staging.not_batchable = why
+        raise _NotBatchable(why)
+
+    def _verify_payment(self, s: _Staging) -> Mapping[str, Any]:
+        order, now = s.order, self.now()
+        if s.token is None:
+            s.milestone("payment.verified", now, by="channel")
+            return {"payment_ok": True}
+        total = order.totals.total
+        ledger = PaymentLedger(order.id, order.currency, ())
+        try:
+            after = _PROVIDER.authorize(ledger, token=s.token, amount=total, at=now)
+        except (PaymentDeclined, ConveyorError):
+            self._skip(s, "the payment was not authorized")
+        for index, entry in enumerate(after.entries):
+            s.payments.append(
+                {
+                    "order_id": order.id,
+                    "kind": entry.kind.value,
+                    "amount_minor": entry.amount.minor_units,
+                    "currency": entry.amount.currency,
+                    "provider": "sandbox",
+                    "transaction_id": entry.transaction_id,
+                    "idempotency_key": f"{order.id}:authorize:{index}",
+                    "reason": entry.reason,
+                    "at": entry.at,
+                }
+            )
+        s.milestone(
+            "payment.authorized", now, amount=str(Money.from_minor(total.minor_units, order.currency))
+        )
+        return {"payment_ok": True}
+
+    def _allocate(self, s: _Staging) -> Mapping[str, Any]:
+        order, now = s.order, self.now()
+        channel = self.config.channels[order.channel]
+        destination = order.shipping_address
+        try:
+            point = destination.coordinates or shared_geocoder().locate(destination)
+        except Exception:
+            self._skip(s, "the address could not be located")
+        skus = list(dict.fromkeys(line.sku for line in order.lines))
+        candidates = [
+            CandidateWarehouse(
+                code,
+                site,
+                {sku: self.available[(code, sku)] for sku in skus if (code, sku) in self.available},
+                priority,
+            )
+            for code, site, priority in self.config.sites
+        ]
+        plan = allocate(
+            [RequestedLine(line.sku, line.quantity) for line in order.lines],
+            candidates,
+            destination=point,
+            strategy=channel.allocation_strategy,
+            priority_list=channel.warehouse_priority
+            if channel.allocation_strategy is AllocationStrategy.PRIORITY_LIST
+            else (),
+        )
+        still_open = {line.line_no: line.quantity for line in order.lines}
+        held: list[tuple[int, str, str, int]] = []
+        for shipment in plan.shipments:
+            for planned in shipment.lines:
+                units = planned.quantity
+                for line in order.lines:
+                    if units == 0:
+                        break
+                    take = min(units, still_open[line.line_no]) if line.sku == planned.sku else 0
+                    if take == 0:
+                        continue
+                    key = (shipment.warehouse, line.sku)
+                    if self.available.get(key, 0) - s.taken.get(key, 0) < take:
+                        self._skip(s, "the plan asked for more than the snapshot holds")
+                    s.taken[key] = s.taken.get(key, 0) + take
+                    held.append((line.line_no, shipment.warehouse, line.sku, take))
+                    still_open[line.line_no] -= take
+                    units -= take
+        if any(still_open.values()):
+            self._skip(s, "something is backordered")
+        for line_no, warehouse, sku, quantity in held:
+            movement = StockMovement.record(
+                MovementType.RESERVATION,
+                warehouse=warehouse,
+                sku=sku,
+                quantity=quantity,
+                reference_type=ReferenceType.ORDER,
+                reference_id=order.id,
+                at=now,
+            )
+            s.reservations.append(
+                {
+                    "order_id": order.id,
+                    "line_no": line_no,
+                    "warehouse_code": warehouse,
+                    "sku": sku,
+                    "quantity": quantity,
+                    "state": "open",
+                    "created_at": now,
+                }
+            )
+            s.movements.append(_movement_row(movement))
+        for _, warehouse, sku, quantity in held:
+            s.milestone("inventory.reserved", now, warehouse=warehouse, sku=sku, quantity=quantity)
+        total = Money.from_minor(order.totals.total.minor_units, order.currency)
+        qc_required = bool(channel.requires_quality_check(total))
+        if qc_required:
+            s.milestone("quality_check.required", now, total=str(total))
+        return {
+            "allocated": True,
+            "backordered": False,
+            "qc_required": qc_required,
+            "warehouses": list(dict.fromkeys(warehouse for _, warehouse, _, _ in held)),
+        }
+
+    def _create_pick_lists(self, s: _Staging) -> Mapping[str, Any]:
+        order, now = s.order, self.now()
+        by_warehouse: dict[str, dict[str, int]] = {}
+        for row in s.reservations:
+            skus = by_warehouse.setdefault(row["warehouse_code"], {})
+            skus[row["sku"]] = skus.get(row["sku"], 0) + row["quantity"]
+        created: list[str] = []
+        for warehouse_code in sorted(by_warehouse):
+            warehouse = self.config.warehouses.get(warehouse_code)
+            if warehouse is not None and warehouse.auto_confirm_picks:
+                self._skip(s, f"warehouse {warehouse_code} confirms picks itself")
+            items = [
+                (sku, quantity, self.bins.get((warehouse_code, sku)))
+                for sku, quantity in by_warehouse[warehouse_code].items()
+            ]
+            pick_list = PickList.create(
+                new_pick_list_id(), order_id=order.id, warehouse=warehouse_code, items=items
+            )
+            s.pick_lists.append(
+                {
+                    "id": pick_list.id,
+                    "order_id": order.id,
+                    "warehouse_code": warehouse_code,
+                    "status": "open",
+                    "created_at": now,
+                }
+            )
+            s.pick_lines.extend(
+                {
+                    "pick_list_id": pick_list.id,
+                    "position": position,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "bin_location": line.bin_location,
+                    "picked": None,
+                }
+                for position, line in enumerate(pick_list.lines, start=1)
+            )
+            s.milestone("pick_list.created", now, pick_list_id=pick_list.id, warehouse=warehouse_code)
+            created.append(pick_list.id)
+        return {"pick_lists": created, "manual_pick_lists": list(created)}
+
+    # --- keeping and writing ----------------------------------------------------------------------
+
+    def _keep(
+        self, uow: SqlUnitOfWork, s: _Staging, instance_id: str, workflow_events: list[dict[str, Any]]
+    ) -> None:
+        order = s.order
+        row = next(r for r in reversed(self.order_rows) if r["id"] == order.id)
+        created = {
+            "type": "order.created",
+            "order_id": order.id,
+            "at": row["created_at"].isoformat(),
+            "channel": s.channel_code,
+            "external_id": order.external_id,
+        }
+        status, updated_at = row["status"], row["updated_at"]
+        for event in [created, *s.events]:
+            moved = order_status.PROJECTION.by_event.get(event["type"])
+            if moved is not None and status not in order_status.FINAL_STATUSES:
+                status, updated_at = moved.value, datetime.fromisoformat(event["at"])
+            uow.record(event)
+        for event in workflow_events:
+            uow.record(event)
+        row.update(status=status, updated_at=updated_at, process_instance_id=instance_id)
+        for key, units in s.taken.items():
+            self.available[key] -= units
+            self.reserved[key] = self.reserved.get(key, 0) + units
+        self.line_rows.extend(
+            {
+                "order_id": order.id,
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price.minor_units,
+                "backordered": 0,
+            }
+            for line in order.lines
+        )
+        self.payment_rows.extend(s.payments)
+        self.reservation_rows.extend(s.reservations)
+        self.movement_rows.extend(s.movements)
+        self.pick_list_rows.extend(s.pick_lists)
+        self.pick_line_rows.extend(s.pick_lines)
+
+    def _flush(self, session: Session) -> None:
+        kept = {row["id"] for row in self.order_rows if row["process_instance_id"] is not None}
+        order_rows = [row for row in self.order_rows if row["id"] in kept]
+        connection = session.connection()
+        if self.reserved:
+            at = self.now()
+            c = stock_levels.c
+            guarded = (
+                update(stock_levels)
+                .where(
+                    c.warehouse_code == bindparam("p_w"),
+                    c.sku == bindparam("p_s"),
+                    c.on_hand - c.reserved >= bindparam("p_q"),
+                )
+                .values(reserved=c.reserved + bindparam("p_q"), updated_at=bindparam("p_at"))
+            )
+            for (warehouse, sku), units in sorted(self.reserved.items()):
+                result = connection.execute(guarded, {"p_w": warehouse, "p_s": sku, "p_q": units, "p_at": at})
+                if result.rowcount != 1:
+                    raise _GuardRefused(f"{sku} in {warehouse}")
+        self.instances.flush(session)  # orders refer to their instance
+        for table, rows in (
+            (orders, order_rows),
+            (order_lines, self.line_rows),
+            (payment_entries, self.payment_rows),
+            (reservations, self.reservation_rows),
+            (stock_movements, self.movement_rows),
+            (pick_lists, self.pick_list_rows),
+            (pick_list_lines, self.pick_line_rows),
+        ):
+            if rows:
+                connection.execute(insert(table), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    by_external: dict[tuple[str, str], str]
+    by_key: dict[str, tuple[str, str, str]]
+
+
+def _existing(session: Session, requests: Sequence[OrderRequest]) -> _Stored:
+    """Orders already stored under the batch's channel + external ids or idempotency keys (one query)."""
+    pairs = {
+        (r.channel, str(r.draft.get("external_id", "")).strip())
+        for r in requests
+        if isinstance(r.draft, Mapping)
+    }
+    externals = sorted({external for _, external in pairs if external})
+    keys = sorted({r.idempotency_key for r in requests if r.idempotency_key})
+    by_external: dict[tuple[str, str], str] = {}
+    by_key: dict[str, tuple[str, str, str]] = {}
+    if not externals and not keys:
+        return _Stored(by_external, by_key)
+    c = orders.c
+    conditions = []
+    for start in range(0, len(externals), 500):
+        conditions.append(c.external_id.in_(externals[start : start + 500]))
+    if keys:
+        conditions.append(c.idempotency_key.in_(keys))
+    query = select(c.id, c.channel_code, c.external_id, c.idempotency_key).where(or_(*conditions))
+    for row in session.execute(query):
+        if (row.channel_code, row.external_id) in pairs:
+            by_external[(row.channel_code, row.external_id)] = row.id
+        if row.idempotency_key:
+            by_key[row.idempotency_key] = (row.id, row.channel_code, row.external_id)
+    return _Stored(by_external, by_key)
+
+
+def _order_row(order: Order, idempotency_key: str | None, token: str | None) -> dict[str, Any]:
+    t = order.totals
+    at = order.placed_at
+    return {
+        "id": order.id,
+        "channel_code": order.channel,
+        "external_id": order.external_id,
+        "idempotency_key": idempotency_key,
+        "status": order.status.value,
+        "currency": order.currency,
+        "customer": {
+            "name": order.customer.name,
+            "email": order.customer.email,
+            "phone": order.customer.phone,
+            "external_id": order.customer.external_id,
+        },
+        "shipping_address": order.shipping_address.as_mapping(),
+        "billing_address": order.billing_address.as_mapping(),
+        "subtotal_minor": t.subtotal.minor_units,
+        "shipping_minor": t.shipping.minor_units,
+        "tax_minor": t.tax.minor_units,
+        "discount_minor": t.discount.minor_units,
+        "total_minor": t.total.minor_units,
+        "payment_token": token,
+        "process_instance_id": None,
+        "placed_at": order.placed_at,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def _movement_row(movement: StockMovement) -> dict[str, Any]:
+    return {
+        "warehouse_code": movement.warehouse,
+        "sku": movement.sku,
+        "type": movement.type.value,
+        "quantity": movement.quantity,
+        "on_hand_delta": movement.on_hand_delta,
+        "reserved_delta": movement.reserved_delta,
+        "reference_type": movement.reference_type.value,
+        "reference_id": movement.reference_id,
+        "reason": movement.reason,
+        "at": movement.at,
+    }
+
+
+def _handler_clock(workflow: Workflow) -> Clock:
+    """The clock of the registered order handlers (tests and the demo move it), else the wall clock."""
+    binding = workflow.registry.get("payment.verify")
+    bound = getattr(binding.handler, "__self__", None) if binding else None
+    if isinstance(bound, OrderHandlers):
+        return bound.clock
+    return lambda: datetime.now(UTC)
+
+
+__all__ = ["BATCHED_TASKS", "BatchOutcome", "BatchStats", "OrderRequest", "place_orders"]
