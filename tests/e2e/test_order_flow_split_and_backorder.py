@@ -113,14 +113,17 @@ def test_a_warehouse_that_confirms_picks_itself_ships_without_a_person(shop_api:
     api.assert_ledger_consistent()
 
 
-def test_a_declined_card_cancels_the_order_and_reserves_nothing(shop_api: ShopApi) -> None:
+def test_a_declined_card_reserves_nothing_and_waits_for_a_new_payment_method(shop_api: ShopApi) -> None:
     api = shop_api
     api.receive("BER-1", "MUG-STONE", 3)
     placed = api.post(
         "/orders", draft("WEB-DECL", [("MUG-STONE", 1)], token="tok_decline"), Role.INTEGRATION, 201
     )
-    assert placed["status"] == "cancelled"
-    assert placed["allocations"] == [] and placed["workflow"]["waiting_at"] == []
+    assert placed["status"] == "awaiting_payment_method"  # tests/e2e/test_order_payment_failures.py goes on
+    assert placed["allocations"] == []
+    assert [w["node"] for w in placed["workflow"]["waiting_at"] if w["kind"] != "timer"] == [
+        "wait_for_payment_method"
+    ]
     api.assert_ledger_consistent()
 
 

@@ -9,6 +9,7 @@ Plain Python: the services read the order's state and ask these functions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,14 +73,14 @@ def check_cancellable(state: OrderState) -> None:
     """Cancellation is possible until hand-over (raises ``OrderNotCancellable`` naming why not)."""
     if state.status == "cancelled":
         raise OrderNotCancellable(
-            f"Order {state.order_id} is already cancelled", order_id=state.order_id, status=state.status
+            f"Order {state.order_id} is already cancelled", order_id=state.order_id, order_status=state.status
         )
     if state.handed_over:
         raise OrderNotCancellable(
             f"Order {state.order_id} was handed over to the carrier (status {state.status}); "
             "it cannot be cancelled any more: request a return instead",
             order_id=state.order_id,
-            status=state.status,
+            order_status=state.status,
             reason="handed_over",
         )
     if state.status == "completed":
@@ -95,7 +96,7 @@ def check_address_change(state: OrderState) -> str:
             f"Order {state.order_id} was handed over to the carrier (status {state.status}); "
             "its address cannot be changed any more",
             order_id=state.order_id,
-            status=state.status,
+            order_status=state.status,
             reason="handed_over",
         )
     return "intercept" if state.has_label else "reallocate"
@@ -110,7 +111,7 @@ def check_editable(state: OrderState) -> None:
             f"Picking of order {state.order_id} has started (status {state.status}); "
             "its lines cannot be edited any more",
             order_id=state.order_id,
-            status=state.status,
+            order_status=state.status,
             reason="picking_started",
         )
 
@@ -187,3 +188,60 @@ def read_line_changes(data: Any, known_skus: Iterable[str]) -> tuple[LineChange,
         changes.append(LineChange(sku, quantity))
     problems.raise_if_any(InvalidOrderChange, "Invalid order edit")
     return tuple(changes)
+
+
+_DURATION = re.compile(r"^P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
+SETTINGS_FIELDS = ("payment_method_wait", "backorder_wait", "backorder_review_group")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChangeSettings:
+    """The ``order_changes`` section of the configuration document (defaults when it is absent).
+
+    ``payment_method_wait``: how long a declined order waits for a new payment
+    method before it is cancelled; ``backorder_wait``: how long a backordered
+    line waits for stock before a person (``backorder_review_group``) decides
+    to cancel it or keep waiting. Durations are ISO 8601 (``P3D``, ``PT12H``).
+    """
+
+    payment_method_wait: str = "P3D"
+    backorder_wait: str = "P14D"
+    backorder_review_group: str = "support"
+
+    def as_document(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in SETTINGS_FIELDS}
+
+
+def is_duration(value: Any) -> bool:
+    return isinstance(value, str) and _DURATION.match(value) is not None
+
+
+def read_order_change_settings(
+    data: Any, loc: Sequence[str | int], problems: Problems
+) -> OrderChangeSettings | None:
+    """Check the section (each problem named by its path under ``loc``); None when it has problems."""
+    if not isinstance(data, Mapping):
+        problems.add(tuple(loc), "must be an object")
+        return None
+    before = len(problems)
+    for key in data:
+        if key not in SETTINGS_FIELDS:
+            problems.add((*loc, str(key)), f"unknown setting; known: {', '.join(SETTINGS_FIELDS)}")
+    values: dict[str, str] = {}
+    for name in ("payment_method_wait", "backorder_wait"):
+        if name in data:
+            if not is_duration(data[name]):
+                problems.add(
+                    (*loc, name), f"must be an ISO 8601 duration such as P3D or PT12H, got {data[name]!r}"
+                )
+            else:
+                values[name] = data[name]
+    if "backorder_review_group" in data:
+        group = data["backorder_review_group"]
+        if not isinstance(group, str) or not group.strip():
+            problems.add((*loc, "backorder_review_group"), "must be a candidate group name")
+        else:
+            values["backorder_review_group"] = group.strip()
+    if len(problems) > before:
+        return None
+    return OrderChangeSettings(**values)

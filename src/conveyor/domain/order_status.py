@@ -20,6 +20,7 @@ class OrderStatus(StrEnum):
     RECEIVED = "received"
     PAYMENT_VERIFIED = "payment_verified"
     PAYMENT_FAILED = "payment_failed"
+    AWAITING_PAYMENT_METHOD = "awaiting_payment_method"
     ALLOCATED = "allocated"
     BACKORDERED = "backordered"
     AWAITING_QUALITY_CHECK = "awaiting_quality_check"
@@ -47,7 +48,8 @@ DEFAULT_STATUS_BY_EVENT: Mapping[str, OrderStatus] = MappingProxyType({
     "order.created": OrderStatus.RECEIVED,
     "payment.authorized": OrderStatus.PAYMENT_VERIFIED,
     "payment.verified": OrderStatus.PAYMENT_VERIFIED,
-    "payment.declined": OrderStatus.PAYMENT_FAILED,
+    "payment.declined": OrderStatus.AWAITING_PAYMENT_METHOD,
+    "order.payment_method_updated": OrderStatus.RECEIVED,
     "payment.failed": OrderStatus.PAYMENT_FAILED,
     "inventory.reserved": OrderStatus.ALLOCATED,
     "order.allocated": OrderStatus.ALLOCATED,
@@ -80,6 +82,7 @@ DEFAULT_STATUS_BY_WAITING_NODE: Mapping[str, OrderStatus] = MappingProxyType({
     "confirm_pick": OrderStatus.PICKING,
     "confirm-pick": OrderStatus.PICKING,
     "wait_for_stock": OrderStatus.BACKORDERED,
+    "wait_for_payment_method": OrderStatus.AWAITING_PAYMENT_METHOD,
     "wait-for-stock": OrderStatus.BACKORDERED,
 })  # fmt: skip
 """Node id the instance currently waits at -> status (overrides the milestones while waiting)."""

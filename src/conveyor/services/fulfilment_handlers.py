@@ -27,7 +27,7 @@ from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedg
 from conveyor.domain.quality_check import QualityCheckDecision
 from conveyor.engine.runtime import HandlerContext
 from conveyor.errors import NotFound
-from conveyor.services import order_status, pick_lists, shipping
+from conveyor.services import order_changes, order_status, pick_lists, shipping
 from conveyor.services.allocation import LineToAllocate, allocate_order
 from conveyor.services.stock_keeping import StockKeeper
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -97,8 +97,7 @@ class OrderHandlers:
             try:
                 after = _PROVIDER.authorize(ledger, token=order.payment_token, amount=order.total, at=now)
             except PaymentDeclined as err:
-                order_status.milestone(uow, order.id, "payment.declined", now, reason=err.extra.get("reason"))
-                return {"payment_ok": False, "cancel_reason": f"payment declined: {err.extra.get('reason')}"}
+                return order_changes.payment_declined(uow, order, str(err.extra.get("reason") or ""), now)
             _store_new_entries(uow, ledger, after, "authorize")
         order_status.milestone(uow, order.id, "payment.authorized", now, amount=str(order.total))
         return {"payment_ok": True}
@@ -197,6 +196,7 @@ class OrderHandlers:
         return None
 
     def cancel(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Result:
+        """Record the cancellation (compensation undid the work before; the rest is a safety net)."""
         order, now = _order(ctx, uow), self.clock()
         reason = str(ctx.variables.get("cancel_reason") or "cancelled by the process")
         released = StockKeeper(uow.session, now=now).release_order(order.id, reason)
@@ -205,6 +205,7 @@ class OrderHandlers:
         if not ledger.capturable.is_zero:
             _store_new_entries(uow, ledger, _PROVIDER.void(ledger, at=now), "void")
         order_status.milestone(uow, order.id, "order.cancelled", now, reason=reason, released_units=released)
+        order_changes.cancelled(uow, order, reason, str(ctx.variables.get("cancelled_by") or ""), ctx, now)
         return None
 
 
@@ -229,4 +230,11 @@ def register_order_handlers(registry: HandlerRegistry, *, clock: Clock | None = 
     handlers = OrderHandlers(clock)
     for task_type, method in ORDER_HANDLERS.items():
         registry.register(task_type, getattr(handlers, method))
+    order_changes.register(registry, clock=clock)
     return handlers
+
+
+# what the compensation handlers (``conveyor.services.order_changes``) share with the ones above
+PROVIDER = _PROVIDER
+ledger_of = _ledger
+store_new_entries = _store_new_entries

@@ -26,6 +26,9 @@ from conveyor.services.unit_of_work import SqlUnitOfWork
 PROJECTION = StatusProjection()
 FINAL_STATUSES = tuple(status.value for status in OrderStatus if status.is_final)
 
+#: messages an order listens for all along (the model's event sub-processes, e.g. a cancellation
+#: request): not shown as where the order waits
+LISTENING_MESSAGES = frozenset({"order.cancel_requested"})
 #: workflow history events worth showing on an order's timeline
 _SHOWN_HISTORY = {"node.completed", "task.created", "task.completed", "timer.fired", "message.received"}
 
@@ -60,7 +63,11 @@ def waiting_nodes(session: Session, instance_id: str | None) -> list[dict[str, A
         return []
     query = select(waits.c.node_id, waits.c.kind, waits.c.due_at, waits.c.message_name)
     rows = session.execute(query.where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id))
-    return [{"node": r.node_id, "kind": r.kind, "due_at": r.due_at, "message": r.message_name} for r in rows]
+    return [
+        {"node": r.node_id, "kind": r.kind, "due_at": r.due_at, "message": r.message_name}
+        for r in rows
+        if r.message_name not in LISTENING_MESSAGES
+    ]
 
 
 def open_tasks(session: Session, instance_id: str | None) -> list[dict[str, Any]]:

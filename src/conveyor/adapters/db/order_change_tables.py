@@ -5,7 +5,8 @@ was placed (who asked, why, what it was, what came of it); each row is
 written in the same transaction as the change itself, so a refused or
 rolled-back change leaves no row. ``voided_labels`` keeps the tracking number
 and label of a shipping label that compensation voided (the shipment row
-forgets them, so the parcel can be labelled again).
+forgets them, so the parcel can be labelled again). ``order_change_settings``
+holds the applied ``order_changes`` section of the configuration document.
 """
 
 from __future__ import annotations
@@ -56,4 +57,13 @@ voided_labels = Table(
     Index("ix_voided_labels_order_id", "order_id"),
 )
 
-__all__ = ["CHANGE_KINDS", "metadata", "order_changes", "voided_labels"]
+order_change_settings = Table(
+    "order_change_settings",
+    metadata,
+    Column("section", String(32), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""The ``order_changes`` section of the configuration document (timers, partial shipping...), as applied."""
+
+__all__ = ["CHANGE_KINDS", "metadata", "order_change_settings", "order_changes", "voided_labels"]

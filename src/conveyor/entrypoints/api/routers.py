@@ -22,6 +22,7 @@ from conveyor.entrypoints.api.routes import (
     inventory,
     me,
     messages,
+    order_changes,
     orders,
     pick_lists,
     process_instances,
@@ -41,6 +42,7 @@ PROTECTED_ROUTERS += [categories.router, products.router, warehouses.router, cha
 PROTECTED_ROUTERS += [inventory.router, config.router]
 PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, incidents, messages, signals)]
 PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
+PROTECTED_ROUTERS += [order_changes.router]
 PROTECTED_ROUTERS += [events.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = []
 ROOT_ROUTERS: list[APIRouter] = [health.router]

@@ -54,9 +54,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_voided_labels"),
     )
     op.create_index("ix_voided_labels_order_id", "voided_labels", ["order_id"], unique=False)
+    op.create_table(
+        "order_change_settings",
+        sa.Column("section", sa.String(length=32), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("section", name="pk_order_change_settings"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("order_change_settings")
     op.drop_index("ix_voided_labels_order_id", table_name="voided_labels")
     op.drop_table("voided_labels")
     op.drop_index("ix_order_changes_kind_created_at", table_name="order_changes")
