@@ -22,6 +22,7 @@ from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
 from conveyor.entrypoints.cli_demo import demo
+from conveyor.entrypoints.cli_orders import orders_app
 from conveyor.entrypoints.cli_process import (
     history_app,
     incidents_app,
@@ -75,6 +76,7 @@ app.add_typer(history_app, name="history")
 app.command("worker")(worker)
 app.add_typer(config_app, name="config")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(orders_app, name="orders")
 app.command()(demo)
 
 
