@@ -135,10 +135,11 @@ class JobStore:
             )
 
     def move_due(self, instance_id: str, wait_id: int, due: datetime) -> None:
+        """A wait's next time (a timer cycle fired): the job is due then, and free for any worker."""
         self._s.execute(
-            update(jobs).where(jobs.c.instance_id == instance_id, jobs.c.wait_id == wait_id).values(
-                due_at=due
-            )
+            update(jobs)
+            .where(jobs.c.instance_id == instance_id, jobs.c.wait_id == wait_id)
+            .values(due_at=due, lock_owner=None, lock_expires_at=None)
         )
 
     def remove_timer_starts(self, process_key: str) -> None:

@@ -207,6 +207,7 @@ def _timer_value(kind: TimerKind, body: str, event: Element, ctx: ParseContext) 
             "bad_timer",
             f"the timer value is not valid: {problem}",
             event,
-            hint="use ISO 8601 (PT15M, 2026-03-01T09:00:00Z, R3/PT1H) or an expression such as =dueDate",
+            hint="use ISO 8601 (PT15M, 2026-03-01T09:00:00Z, R3/PT1H), a cron cycle (0 0 9 * * MON-FRI)"
+            " or an expression such as =dueDate",
         )
     return Const(literal, source=body)

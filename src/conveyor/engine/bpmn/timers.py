@@ -9,7 +9,8 @@ Accepted forms:
 - ``timeDate``: an ISO 8601 date-time (``2026-03-01T09:00:00Z``), or a date.
 - ``timeDuration``: ``PnYnMnWnDTnHnMnS`` (fractional seconds allowed: ``PT0.5S``).
 - ``timeCycle``: ``R[n]/duration``, ``R[n]/start/duration``, ``R[n]/duration/end``
-  or a cron expression (5 to 7 fields, as Camunda 8 accepts).
+  or a cron expression (5 to 7 fields, Camunda 7 Quartz or Camunda 8 Spring style;
+  see ``cron``), checked field by field.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from conveyor.engine.bpmn.cron import looks_like_cron, parse_cron
 from conveyor.engine.bpmn.model import TimerKind
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
 )
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-#LW]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +93,14 @@ def parse_date(text: str) -> datetime:
 def parse_cycle(text: str) -> Cycle:
     """Read ``R[n]/[start/]duration[/end]`` or a cron expression; raise ``ValueError`` otherwise."""
     value = text.strip()
-    if not value.upper().startswith("R"):
-        fields = value.split()
-        if 5 <= len(fields) <= 7 and all(_CRON_FIELD.match(f) for f in fields):
+    if not value.upper().startswith("R") or looks_like_cron(value):
+        if looks_like_cron(value):
+            parse_cron(value)  # says which field is wrong
             return Cycle(repetitions=None, cron=value)
-        raise ValueError(f"{text!r} is neither an ISO 8601 repeating interval (R3/PT10M) nor a cron")
+        raise ValueError(
+            f"{text!r} is neither an ISO 8601 repeating interval (R3/PT10M) nor a cron expression"
+            " (0 0 9 * * MON-FRI)"
+        )
     parts = value.split("/")
     count = parts[0][1:]
     if count and not count.isdigit():

@@ -142,7 +142,9 @@ def _rearm_or_drop(core: Core, wait: WaitRec, interrupting: bool) -> None:
     """A non-interrupting timer cycle fires again; a one-shot timer is used up; an
     interrupting event's wait goes away with what it cancels anyway."""
     if wait.kind == "timer":
-        following = None if interrupting or wait.due is None else timers.next_due(wait.due, wait.data)
+        following = (
+            None if interrupting or wait.due is None else timers.next_due(wait.due, wait.data, now=core.now)
+        )
         if following is None:
             core.waits.pop(wait.id, None)
         else:
@@ -275,4 +277,3 @@ def conditions_changed(core: Core) -> None:
         definition = node.definitions[0]  # type: ignore[attr-defined]
         if core.evaluate(definition.condition, token.scope) is True:
             trigger(core, wait, None)
-

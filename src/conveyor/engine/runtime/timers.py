@@ -1,4 +1,4 @@
-"""When a timer is due: ISO 8601 dates, durations and repeating cycles, from ``now``.
+"""When a timer is due: ISO 8601 dates, durations, repeating cycles and cron cycles, from ``now``.
 
 The runtime has no clock: ``now`` is whatever the caller says, so a simulated
 clock (``conveyor bpmn run``) and a replay give the same due dates.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from conveyor.engine.bpmn.cron import parse_cron
 from conveyor.engine.bpmn.model import TimerKind
 from conveyor.engine.bpmn.timers import Duration, parse_cycle, parse_date, parse_duration
 from conveyor.engine.feel.values import YearsMonthsDuration
@@ -44,8 +45,13 @@ def first_due(kind: TimerKind | None, value: Any, now: dt.datetime) -> tuple[dt.
             return _as_date(value, now), {}
         if kind is TimerKind.CYCLE and not isinstance(value, dt.timedelta | YearsMonthsDuration):
             cycle = parse_cycle(str(value))
-            if cycle.cron is not None or cycle.interval is None:
-                raise Stuck(f"timer cycle {value!r}: cron cycles are not supported; use R<n>/<duration>")
+            if cycle.cron is not None:
+                following = parse_cron(cycle.cron).next_after(now)
+                if following is None:
+                    raise Stuck(f"timer cycle {value!r} has no firing after {now.isoformat()}")
+                return following, {"cron": cycle.cron, "r": -1}
+            if cycle.interval is None:
+                raise Stuck(f"timer cycle {value!r} has no interval")
             start = _aware(cycle.start, now) if cycle.start else None
             interval = str(value).split("/")[-1] if cycle.end is None else str(value).split("/")[1]
             due = start if start is not None else cycle.interval.add_to(now)
@@ -59,8 +65,18 @@ def first_due(kind: TimerKind | None, value: Any, now: dt.datetime) -> tuple[dt.
         raise Stuck(f"timer value {value!r}: {err}") from err
 
 
-def next_due(due: dt.datetime, data: dict[str, Any]) -> tuple[dt.datetime, dict[str, Any]] | None:
-    """The next firing of a cycle after ``due``, or None when it has no repetitions left."""
+def next_due(
+    due: dt.datetime, data: dict[str, Any], *, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dict[str, Any]] | None:
+    """The next firing of a cycle after ``due``, or None when it has no repetitions left.
+
+    A cron cycle fires next at its first time after the later of ``due`` and ``now``:
+    firings missed while nothing ran (a worker was down) are skipped, not replayed.
+    """
+    if "cron" in data:
+        after = due if now is None or now < due else now
+        following = parse_cron(data["cron"]).next_after(after)
+        return None if following is None else (following, data)
     left = data.get("r", 0)
     if "cyc" not in data or left == 0:
         return None

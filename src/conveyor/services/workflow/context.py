@@ -45,6 +45,8 @@ class StepContext:
     attempt_base: dict[tuple[str, str], int] = field(default_factory=dict)
     #: (instance id, wait id) of user tasks completed in this transaction (not to be cancelled)
     completed_waits: set[tuple[str, int]] = field(default_factory=set)
+    #: (instance id, wait id) of timer cycles whose job this transaction moved to their next time
+    moved_waits: set[tuple[str, int]] = field(default_factory=set)
 
     def later(self, action: Callable[[StepContext], None]) -> None:
         if len(self.follow_ups) >= MAX_FOLLOW_UPS:

@@ -75,6 +75,8 @@ def run_job(runtime: WorkflowRuntime, ctx: StepContext, job: Job, owner: str | N
             runtime.step(ctx, job.instance_id, held(lambda i, c: i.retry_incident(wait_id, now=c.now)))
         elif job.kind == "service":
             runtime.step(ctx, job.instance_id, held(lambda i, c: _call_handler(runtime, i, c, job)))
+        if (job.instance_id, wait_id) in ctx.moved_waits:
+            return "rescheduled"  # a timer cycle: the same job is due again at its next time
         store.remove(job.id, owner=job.lock_owner)
         return "done"
     except (NotWaiting, NotFound, Conflict):

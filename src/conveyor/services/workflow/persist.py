@@ -132,6 +132,7 @@ class StepWriter:
                 store.move_wait_due(row.id, wid, wait.due)
                 if wait.due is not None:
                     job_store.move_due(row.id, wid, wait.due)
+                    ctx.moved_waits.add((row.id, wid))
         row.state = state
         ctx.states[row.id] = state
         if new:

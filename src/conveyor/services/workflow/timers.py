@@ -2,8 +2,9 @@
 
 The job of the latest version replaces any earlier one on deploy. Each firing
 starts an instance at that start event and moves the job to the next due time
-of its cycle (``R5/PT1H``: five more, ``R/PT10M``: for ever); a date or a
-duration fires once.
+of its cycle (``R5/PT1H``: five more, ``R/PT10M``: for ever, a cron expression
+such as ``0 0 9 * * MON-FRI``: at its next time after the firing, for ever); a date
+or a duration fires once.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def fire_timer_start(runtime: WorkflowRuntime, ctx: StepContext, job: Job) -> bo
     payload: dict[str, Any] = job.payload or {}
     assert job.process_key is not None and job.node_id is not None
     runtime.start_in(ctx, job.process_key, {}, version=payload.get("version"), start_event=job.node_id)
-    following = next_due(job.due_at, payload.get("cycle") or {})
+    following = next_due(job.due_at, payload.get("cycle") or {}, now=ctx.now)
     if following is None:
         return False
     due, cycle = following
