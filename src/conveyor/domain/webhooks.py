@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from conveyor.domain.problems import Problems
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SIGNATURE_VERSION = "v1"
 SECRET_BYTES = 24
 #: an event-type filter: ``*``, an exact type, or a prefix ending in ``.*`` (``order.*``)

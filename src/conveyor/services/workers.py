@@ -24,6 +24,7 @@ from types import FrameType
 
 from conveyor.adapters.workflow.jobs import JobStore, write_transaction
 from conveyor.logs import get_logger
+from conveyor.services.dispatcher import Dispatcher
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.jobs import HandlerFailed, JobLost, handle_failure, run_job
@@ -121,14 +122,19 @@ class Worker:
 
 
 class WorkerPool:
-    """``concurrency`` worker threads sharing one stop flag."""
+    """``concurrency`` worker threads and one event dispatcher thread sharing one stop flag."""
 
-    def __init__(self, workflow: WorkflowRuntime, concurrency: int) -> None:
+    def __init__(self, workflow: WorkflowRuntime, concurrency: int, *, dispatch: bool = True) -> None:
         self.stop_event = threading.Event()
         self.workers = [
             Worker(workflow, worker_name(index), self.stop_event) for index in range(max(concurrency, 0))
         ]
         self._threads: list[threading.Thread] = []
+        self.dispatcher = (
+            Dispatcher(workflow, name=f"{worker_name()}:dispatcher", stop_event=self.stop_event)
+            if dispatch and self.workers
+            else None
+        )
 
     def start(self) -> None:
         for index, worker in enumerate(self.workers):
@@ -140,12 +146,16 @@ class WorkerPool:
             )
             thread.start()
             self._threads.append(thread)
-        log.info("workers_started", count=len(self.workers))
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+        log.info("workers_started", count=len(self.workers), dispatcher=self.dispatcher is not None)
 
     def stop(self, timeout: float | None = 60.0) -> None:
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout)
+        if self.dispatcher is not None:
+            self.dispatcher.stop(timeout)
         log.info("workers_stopped", count=len(self.workers))
 
 

@@ -130,7 +130,7 @@ notification_requests = Table(
     Column("notification_id", Integer, nullable=True),
     Column("context", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    UniqueConstraint("order_id", "milestone"),
+    UniqueConstraint("event_id"),
     CheckConstraint("status IN ('sent', 'requested', 'skipped')", name="status_known"),
 )
 

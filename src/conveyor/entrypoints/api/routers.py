@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from conveyor.entrypoints.api.routes import (
     carriers,
     categories,
+    channel_orders,
     channels,
     config,
     events,
@@ -44,5 +45,6 @@ PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, in
 PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
 PROTECTED_ROUTERS += [order_changes.router]
 PROTECTED_ROUTERS += [events.router]
-PUBLIC_API_ROUTERS: list[APIRouter] = []
+PROTECTED_ROUTERS += [channel_orders.router]
+PUBLIC_API_ROUTERS: list[APIRouter] = [channel_orders.public_router]  # signature-checked webhooks
 ROOT_ROUTERS: list[APIRouter] = [health.router]

@@ -142,7 +142,7 @@ def upgrade() -> None:
             "status IN ('sent', 'requested', 'skipped')", name="ck_notification_requests_status_known"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_notification_requests"),
-        sa.UniqueConstraint("order_id", "milestone", name="uq_notification_requests_order_id_milestone"),
+        sa.UniqueConstraint("event_id", name="uq_notification_requests_event_id"),
     )
     op.create_table(
         "carrier_manifest_entries",
