@@ -136,7 +136,12 @@ def test_a_token_issued_through_the_api_works_at_once_and_its_secret_is_shown_on
     secret = created.json()["token"]
     assert secret.startswith("cvr_")
     me = client.get("/api/v1/me", headers=bearer(secret))
-    assert me.json() == {"token_id": created.json()["id"], "name": "shopify-sync", "role": "integration"}
+    assert me.json() == {
+        "token_id": created.json()["id"],
+        "name": "shopify-sync",
+        "role": "integration",
+        "groups": [],
+    }
     listing = client.get("/api/v1/tokens", headers=bearer(admin_token))
     assert secret not in listing.text
 

@@ -97,6 +97,8 @@ class CategoryRule:
 class TaskSettings:
     escalation_group: str = "manager"
     escalation_type: str = "task.overdue"
+    supervisor_groups: tuple[str, ...] = ("manager",)  # may work on any task whatever its candidates
+    default_due_hours: float | None = None  # due date of a task whose model sets none (None: no due date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +240,7 @@ TYPE_FIELDS = frozenset({"type", "category", "severity", "owner_group", "sla_hou
 REASON_FIELDS = frozenset({"code", "category", "name"})
 CLASSIFIER_FIELDS = frozenset({"min_confidence", "rules"})
 RULE_FIELDS = frozenset({"category", "keywords", "examples"})
-TASK_FIELDS = frozenset({"escalation_group", "escalation_type"})
+TASK_FIELDS = frozenset({"escalation_group", "escalation_type", "supervisor_groups", "default_due_hours"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,9 +433,15 @@ def collect_exception_settings(data: Any, loc: Loc, problems: Problems) -> Excep
             rules.append(CategoryRule(category, weights, tuple(examples)))
 
     task_entry = Entry(section.data.get("tasks") or {}, (*loc, "tasks"), problems, TASK_FIELDS)
+    supervisors = task_entry.items("supervisor_groups") if "supervisor_groups" in task_entry.data else ["manager"]
+    for index, group in enumerate(supervisors):
+        if not isinstance(group, str) or not group.strip():
+            task_entry.add(("supervisor_groups", index), f"must be a group or role name, got {group!r}")
     tasks = TaskSettings(
         task_entry.text("escalation_group", required=False, default="manager") or "manager",
         task_entry.text("escalation_type", required=False, default="task.overdue") or "task.overdue",
+        tuple(str(g).strip() for g in supervisors if isinstance(g, str) and g.strip()),
+        _number(task_entry, "default_due_hours", minimum=0.01),
     )
     if tasks.escalation_type not in types and "escalation_type" in task_entry.data:
         task_entry.add(

@@ -180,16 +180,21 @@ def serve(
 def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(r.value for r in Role)}")],
     name: Annotated[str, typer.Option(help="Who or what uses the token, e.g. 'shopify-sync'")],
+    groups: Annotated[
+        str | None, typer.Option(help="Task groups besides the role, comma-separated, e.g. 'quality,packing'")
+    ] = None,
 ) -> None:
     """Issue an API token; its secret is printed once, alone on stdout."""
     chosen = api_tokens.parse_role(role)
+    chosen_groups = api_tokens.parse_groups(groups)
     runtime = _runtime()
     try:
-        issued = api_tokens.issue_token(runtime.unit_of_work(), name=name, role=chosen)
+        issued = api_tokens.issue_token(runtime.unit_of_work(), name=name, role=chosen, groups=chosen_groups)
     finally:
         runtime.close()
     token = issued.token
-    _say(f"Created token {token.id} '{token.name}' with role {token.role.value}.")
+    in_groups = f" in groups {', '.join(token.groups)}" if token.groups else ""
+    _say(f"Created token {token.id} '{token.name}' with role {token.role.value}{in_groups}.")
     _say("It is shown once; store it now:")
     typer.echo(issued.secret)
 
@@ -199,6 +204,7 @@ def _token_row(token: ApiToken) -> dict[str, Any]:
         "id": token.id,
         "name": token.name,
         "role": token.role.value,
+        "groups": ",".join(token.groups),
         "created_at": token.created_at.isoformat(),
         "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from conveyor.domain.auth import ApiToken, Principal, Role
+from conveyor.domain.auth import ApiToken, Principal, Role, group_problems
 from conveyor.errors import InvalidInput, NotFound, Unauthenticated
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -46,18 +47,40 @@ def parse_role(value: str) -> Role:
         ) from err
 
 
-def issue_token(uow: SqlUnitOfWork, *, name: str, role: Role) -> IssuedToken:
-    """Create a token for ``role`` named ``name`` (a person or an integration)."""
+def parse_groups(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"quality, packing"`` or a list -> ``("quality", "packing")`` (sorted, no duplicates)."""
+    if value is None:
+        return ()
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    groups = tuple(sorted({str(g).strip() for g in raw if str(g).strip()}))
+    problems = group_problems(groups)
+    if problems:
+        raise InvalidInput(
+            f"Invalid group name: {problems[0]}",
+            errors=[{"loc": ["groups"], "path": "groups", "msg": msg} for msg in problems],
+        )
+    return groups
+
+
+def issue_token(
+    uow: SqlUnitOfWork, *, name: str, role: Role, groups: str | Iterable[str] | None = None
+) -> IssuedToken:
+    """Create a token for ``role`` named ``name`` (a person or an integration), in ``groups``."""
     clean_name = name.strip()
     if not clean_name or len(clean_name) > MAX_NAME_LENGTH:
         raise InvalidInput(
             f"A token needs a name of 1 to {MAX_NAME_LENGTH} characters, e.g. the person or system using it",
             errors=[{"loc": ["name"], "msg": f"must be 1 to {MAX_NAME_LENGTH} characters"}],
         )
+    clean_groups = parse_groups(groups)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
         token = uow.api_tokens.add(
-            name=clean_name, role=role, token_hash=hash_secret(secret), created_at=datetime.now(UTC)
+            name=clean_name,
+            role=role,
+            token_hash=hash_secret(secret),
+            created_at=datetime.now(UTC),
+            groups=clean_groups,
         )
         uow.commit()
     return IssuedToken(token=token, secret=secret)
@@ -76,7 +99,7 @@ def authenticate(uow: SqlUnitOfWork, secret: str) -> Principal:
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             uow.api_tokens.mark_used(token.id, now)
             uow.commit()
-    return Principal(token_id=token.id, name=token.name, role=token.role)
+    return Principal(token_id=token.id, name=token.name, role=token.role, groups=frozenset(token.groups))
 
 
 def list_tokens(uow: SqlUnitOfWork, *, include_revoked: bool = True) -> list[ApiToken]:

@@ -25,6 +25,7 @@ from types import FrameType
 from conveyor.adapters.workflow.jobs import JobStore, write_transaction
 from conveyor.logs import get_logger
 from conveyor.services.dispatcher import Dispatcher
+from conveyor.services import task_inbox
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.jobs import HandlerFailed, JobLost, handle_failure, run_job
@@ -117,6 +118,7 @@ class Worker:
             purge_expired_messages(self.workflow)
             if self.workflow.settings.history_retention_days is not None:
                 prune_history(self.workflow, self.workflow.settings.history_retention_days)
+            task_inbox.escalate_with(self.workflow.session_factory, self.workflow.clock())  # overdue user tasks
         except Exception:
             log.exception("worker_maintenance_failed", worker=self.name)
 

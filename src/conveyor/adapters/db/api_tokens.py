@@ -20,6 +20,7 @@ def _to_token(row: Row[tuple[object, ...]]) -> ApiToken:
         created_at=m["created_at"],
         last_used_at=m["last_used_at"],
         revoked_at=m["revoked_at"],
+        groups=tuple(m["groups"] or ()),
     )
 
 
@@ -30,6 +31,7 @@ _COLUMNS = (
     api_tokens.c.created_at,
     api_tokens.c.last_used_at,
     api_tokens.c.revoked_at,
+    api_tokens.c.groups,
 )
 
 
@@ -39,13 +41,21 @@ class SqlApiTokenRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, *, name: str, role: Role, token_hash: str, created_at: datetime) -> ApiToken:
+    def add(
+        self, *, name: str, role: Role, token_hash: str, created_at: datetime, groups: tuple[str, ...] = ()
+    ) -> ApiToken:
         new_id = self._session.execute(
             insert(api_tokens)
-            .values(name=name, role=role.value, token_hash=token_hash, created_at=created_at)
+            .values(
+                name=name,
+                role=role.value,
+                token_hash=token_hash,
+                created_at=created_at,
+                groups=list(groups) or None,
+            )
             .returning(api_tokens.c.id)
         ).scalar_one()
-        return ApiToken(id=new_id, name=name, role=role, created_at=created_at)
+        return ApiToken(id=new_id, name=name, role=role, created_at=created_at, groups=groups)
 
     def get(self, token_id: int) -> ApiToken | None:
         row = self._session.execute(select(*_COLUMNS).where(api_tokens.c.id == token_id)).first()

@@ -8,7 +8,7 @@ Later features add their tables here or in sibling modules on the same
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Integer, MetaData, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, Integer, MetaData, String, Table
 
 from conveyor.adapters.db.types import UtcDateTime
 from conveyor.domain.auth import Role
@@ -36,6 +36,8 @@ api_tokens = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("last_used_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
+    # the task groups the holder belongs to besides its role (a JSON list; migration 0005)
+    Column("groups", JSON, nullable=True),
     CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),
 )
 

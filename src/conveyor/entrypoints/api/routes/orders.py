@@ -7,6 +7,8 @@ reservations, pick lists, or the quality check), or 200 with the stored order
 when the same channel + external id (or the same ``Idempotency-Key``) was
 placed before. Every field problem is reported at once, and nothing is
 written. Integrations, managers and support place orders; any role reads.
+Concurrent placements are committed together (``services.placement_batcher``):
+each request still gets its own answer, after its order is stored.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from conveyor.domain.auth import Principal, Role
 from conveyor.entrypoints.api.routes.workflow_common import WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal, RuntimeDep, require_roles
 from conveyor.errors import InvalidInput
-from conveyor.services import order_views, orders
+from conveyor.services import order_views
+from conveyor.services.order_batch import OrderRequest
+from conveyor.services.placement_batcher import batcher_for
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -105,12 +109,14 @@ def place_order(
             "Say which sales channel the order comes from",
             errors=[{"loc": ["body", "channel"], "path": "channel", "msg": "is required"}],
         )
-    placed = orders.place_order(
-        runtime.unit_of_work, workflow, channel=channel.strip(), draft=draft, idempotency_key=idempotency_key
-    )
-    if not placed.created:
+    # group commit: concurrent requests are placed together, each answered with its own outcome
+    outcome = batcher_for(runtime, workflow).place(OrderRequest(channel.strip(), draft, idempotency_key))
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.order_id is not None
+    if not outcome.created:
         response.status_code = status.HTTP_200_OK
-    return OrderPublic(**order_views.order_detail(runtime.unit_of_work(), placed.order.id))
+    return OrderPublic(**order_views.order_detail(runtime.unit_of_work(), outcome.order_id))
 
 
 @router.get("", response_model=OrdersPublic, summary="Orders, newest first")

@@ -17,6 +17,9 @@ router = APIRouter(prefix="/tokens", tags=["auth"])
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="Who or what uses the token")
     role: Role
+    groups: list[str] = Field(
+        default_factory=list, description="Task groups besides the role, e.g. ['quality', 'packing']"
+    )
 
 
 class TokenPublic(BaseModel):
@@ -27,6 +30,7 @@ class TokenPublic(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     active: bool
+    groups: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenPublic:
@@ -38,6 +42,7 @@ class TokenPublic(BaseModel):
             last_used_at=token.last_used_at,
             revoked_at=token.revoked_at,
             active=token.active,
+            groups=list(token.groups),
         )
 
 
@@ -63,7 +68,9 @@ def list_tokens(_: AdminPrincipal, runtime: RuntimeDep) -> TokensPublic:
     summary="Issue a token; the response holds its secret, shown only this once",
 )
 def create_token(body: TokenCreate, _: AdminPrincipal, runtime: RuntimeDep) -> TokenIssued:
-    issued = api_tokens.issue_token(runtime.unit_of_work(), name=body.name, role=body.role)
+    issued = api_tokens.issue_token(
+        runtime.unit_of_work(), name=body.name, role=body.role, groups=body.groups
+    )
     return TokenIssued(**TokenPublic.of(issued.token).model_dump(), token=issued.secret)
 
 

@@ -124,9 +124,11 @@ def upgrade() -> None:
     op.create_index("ix_task_activity_task_id_id", "task_activity", ["task_id", "id"], unique=False)
     op.add_column("user_tasks", sa.Column("escalated_at", UtcDateTime(), nullable=True))
     op.add_column("user_tasks", sa.Column("owner", sa.String(length=200), nullable=True))
+    op.add_column("api_tokens", sa.Column("groups", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("api_tokens", "groups")
     op.drop_column("user_tasks", "owner")
     op.drop_column("user_tasks", "escalated_at")
     op.drop_index("ix_task_activity_task_id_id", table_name="task_activity")
