@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from conveyor.domain.allocation import AllocationStrategy
+from conveyor.domain.channel_mappers.connector import ChannelConnector
 from conveyor.domain.currencies import MINOR_UNITS
 from conveyor.domain.errors import InvalidChannel
 from conveyor.domain.identifiers import CODE_RULE, is_code
@@ -42,6 +43,7 @@ class SalesChannel:
     promised_delivery_days: int | None = None
     notification_milestones: frozenset[OrderStatus] = field(default_factory=frozenset)
     active: bool = True
+    connector: ChannelConnector | None = None  # platform payloads: POST /channels/{code}/orders
 
     def __post_init__(self) -> None:
         problems = Problems()

@@ -11,6 +11,7 @@ from typing import Any
 
 from conveyor.domain.carriers import Carrier, CarrierService
 from conveyor.domain.catalog import Category, Product
+from conveyor.domain.channel_mappers.connector import connector_to_mapping
 from conveyor.domain.channels import SalesChannel
 from conveyor.domain.config_document import ConfigDocument
 from conveyor.domain.warehouse import Warehouse
@@ -82,6 +83,8 @@ def channel_to_mapping(channel: SalesChannel) -> dict[str, Any]:
         data["quality_check_threshold"] = channel.quality_check_threshold.as_string()
     if channel.promised_delivery_days is not None:
         data["promised_delivery_days"] = channel.promised_delivery_days
+    if channel.connector is not None:
+        data["connector"] = connector_to_mapping(channel.connector)
     return data
 
 

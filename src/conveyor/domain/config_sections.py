@@ -14,6 +14,7 @@ from conveyor.domain.addresses import Address
 from conveyor.domain.allocation import AllocationStrategy
 from conveyor.domain.carriers import Carrier, CarrierService, WeightBand
 from conveyor.domain.catalog import Category, Product
+from conveyor.domain.channel_mappers.connector import read_connector
 from conveyor.domain.channels import DEFAULT_PROCESS_ID, SalesChannel
 from conveyor.domain.config_reading import Entry, read_money
 from conveyor.domain.currencies import MINOR_UNITS
@@ -35,6 +36,7 @@ WAREHOUSE_FIELDS = frozenset(
 CHANNEL_FIELDS = frozenset({
     "code", "name", "currency", "process", "quality_check_threshold", "allocation_strategy",
     "warehouse_priority", "partial_shipments", "promised_delivery_days", "notification_milestones", "active",
+    "connector",
 })  # fmt: skip
 CARRIER_FIELDS = frozenset({"code", "name", "services", "active"})
 SERVICE_FIELDS = frozenset(
@@ -140,11 +142,12 @@ def read_channel(data: Any, loc: Loc, problems: Problems, currency: str | None) 
             entry.add(("notification_milestones", index),
                       f"unknown order status {raw!r}{did_you_mean(str(raw), statuses)}")  # fmt: skip
     active = entry.boolean("active", True)
+    connector = read_connector(entry.data.get("connector"), (*loc, "connector"), problems)
     if channel_currency is None:
         return None
     return entry.build(lambda: SalesChannel(
         code, name, channel_currency, process, threshold, AllocationStrategy(raw_strategy), tuple(priority),
-        partial, days, frozenset(milestones), active,
+        partial, days, frozenset(milestones), active, connector,
     ))  # fmt: skip
 
 
@@ -159,9 +162,7 @@ def read_carrier(data: Any, loc: Loc, problems: Problems, currency: str | None) 
     return entry.build(lambda: Carrier(code, name, tuple(s for s in services if s is not None), active))
 
 
-def read_service(
-    data: Any, loc: Loc, problems: Problems, currency: str | None
-) -> CarrierService | None:
+def read_service(data: Any, loc: Loc, problems: Problems, currency: str | None) -> CarrierService | None:
     entry = Entry(data, loc, problems, SERVICE_FIELDS)
     code, name = entry.text("code"), entry.text("name")
     service_currency = _currency(entry, currency)

@@ -23,10 +23,11 @@ from conveyor.domain.addresses import Address
 from conveyor.domain.allocation import AllocationStrategy
 from conveyor.domain.carriers import Carrier
 from conveyor.domain.catalog import Category, Product
+from conveyor.domain.channel_mappers.connector import ChannelConnector, connector_to_mapping, read_connector
 from conveyor.domain.channels import SalesChannel
 from conveyor.domain.config_export import service_to_mapping
 from conveyor.domain.config_sections import read_carrier
-from conveyor.domain.errors import InvalidCarrier
+from conveyor.domain.errors import InvalidCarrier, InvalidChannel
 from conveyor.domain.geo import Coordinates
 from conveyor.domain.money import Money
 from conveyor.domain.order_status import OrderStatus
@@ -68,8 +69,15 @@ def _channel(m: Mapped) -> SalesChannel:
         partial_shipments_allowed=bool(m["partial_shipments_allowed"]),
         promised_delivery_days=m["promised_delivery_days"],
         notification_milestones=frozenset(OrderStatus(s) for s in m["notification_milestones"]),
-        active=bool(m["active"]),
+        active=bool(m["active"]), connector=_connector(m["code"], m["connector"]),
     )  # fmt: skip
+
+
+def _connector(code: str, stored: Any) -> ChannelConnector | None:
+    problems = Problems()
+    connector = read_connector(stored, ("channels", code, "connector"), problems)
+    problems.raise_if_any(InvalidChannel, f"The stored connector of channel {code!r} is not valid")
+    return connector
 
 
 def _carrier(m: Mapped) -> Carrier:
@@ -203,6 +211,7 @@ class SqlConfiguration:
             "promised_delivery_days": channel.promised_delivery_days,
             "notification_milestones": sorted(s.value for s in channel.notification_milestones),
             "active": channel.active, "updated_at": at,
+            "connector": None if channel.connector is None else connector_to_mapping(channel.connector),
         })  # fmt: skip
 
     def save_carrier(self, carrier: Carrier, at: datetime) -> None:

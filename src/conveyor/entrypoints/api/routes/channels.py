@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +32,11 @@ class ChannelCreate(BaseModel):
     promised_delivery_days: int | None = Field(default=None, ge=1)
     notification_milestones: list[OrderStatus] = Field(default_factory=list)
     active: bool = True
+    connector: dict[str, Any] | None = Field(
+        default=None,
+        description="Platform connector: {platform: shopify|woocommerce|generic, secret_env, "
+        "unmapped_sku_category, push: {url, secret_env, events}} (see docs/channels.md)",
+    )
 
 
 class ChannelPublic(ChannelCreate):
