@@ -433,7 +433,8 @@ def collect_exception_settings(data: Any, loc: Loc, problems: Problems) -> Excep
             rules.append(CategoryRule(category, weights, tuple(examples)))
 
     task_entry = Entry(section.data.get("tasks") or {}, (*loc, "tasks"), problems, TASK_FIELDS)
-    supervisors = task_entry.items("supervisor_groups") if "supervisor_groups" in task_entry.data else ["manager"]
+    has_supervisors = "supervisor_groups" in task_entry.data
+    supervisors = task_entry.items("supervisor_groups") if has_supervisors else ["manager"]
     for index, group in enumerate(supervisors):
         if not isinstance(group, str) or not group.strip():
             task_entry.add(("supervisor_groups", index), f"must be a group or role name, got {group!r}")
