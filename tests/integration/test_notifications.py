@@ -25,6 +25,7 @@ from conveyor.bootstrap import Runtime
 from conveyor.errors import InvalidInput
 from conveyor.services import outbox
 from conveyor.services.notifications import (
+    NotificationSender,
     NotificationTemplateError,
     NotificationTemplateMissing,
     deliver_due_notifications,
@@ -221,3 +222,25 @@ def test_a_recipient_that_is_not_an_email_address_is_refused(migrated_runtime: R
     with pytest.raises(InvalidInput) as raised:
         _queue(migrated_runtime, recipient="not an address")
     assert raised.value.errors[0]["path"] == "recipient"
+
+
+def test_the_workers_notification_thread_sends_what_is_queued(
+    migrated_runtime: Runtime, smtp_server: tuple[Inbox, int]
+) -> None:
+    import threading
+
+    inbox, port = smtp_server
+    stop = threading.Event()
+    settings = load_smtp_settings(host="127.0.0.1", port=port)
+    sender = NotificationSender(migrated_runtime.session_factory, stop, poll_seconds=0.05, settings=settings)
+    sender.start()
+    try:
+        notification_id = _queue(migrated_runtime)
+        for _ in range(400):  # until it is sent (bounded, no timing assertion)
+            if _row(migrated_runtime, notification_id)["status"] == "sent":
+                break
+            stop.wait(0.05)
+    finally:
+        sender.stop(timeout=10)
+    assert _row(migrated_runtime, notification_id)["status"] == "sent"
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["ada@example.com"]]

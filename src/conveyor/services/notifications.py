@@ -386,3 +386,49 @@ def _deliver_one(
             update(notifications).where(c.id == notification_id).values(**values, updated_at=finished)
         )
         uow.commit()
+
+
+class NotificationSender:
+    """The workers' notification step as a thread: send what is due, wait ``poll_seconds`` when idle.
+
+    ``WorkerPool`` (``conveyor serve`` and ``conveyor worker``) runs one beside its job workers, so a
+    slow SMTP server never holds up process steps. Several worker processes may each run one: leases
+    keep them from sending the same message twice (PostgreSQL skips rows another one has locked).
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        stop_event: threading.Event,
+        *,
+        poll_seconds: float = 1.0,
+        settings: SmtpSettings | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.stop_event = stop_event
+        self.poll_seconds = poll_seconds
+        self.settings = settings or load_smtp_settings()
+        self.sent = 0
+        self._thread: threading.Thread | None = None
+
+    def run_until_stopped(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                tried = deliver_due_notifications(self.session_factory, settings=self.settings)
+            except Exception:  # a lost database: log it and try again on the next poll
+                log.exception("notification_poll_failed")
+                tried = 0
+            self.sent += tried
+            if tried == 0:
+                self.stop_event.wait(self.poll_seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.run_until_stopped, name="conveyor-notifications", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 60.0) -> None:
+        self.stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -26,6 +26,7 @@ from conveyor.adapters.workflow.jobs import JobStore, write_transaction
 from conveyor.logs import get_logger
 from conveyor.services.dispatcher import Dispatcher
 from conveyor.services import task_inbox
+from conveyor.services.notifications import NotificationSender
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.jobs import HandlerFailed, JobLost, handle_failure, run_job
@@ -137,6 +138,13 @@ class WorkerPool:
             if dispatch and self.workers
             else None
         )
+        self.notifier = (  # queued emails go out after commit, beside the job workers
+            NotificationSender(
+                workflow.session_factory, self.stop_event, poll_seconds=workflow.settings.poll_seconds
+            )
+            if self.workers
+            else None
+        )
 
     def start(self) -> None:
         for index, worker in enumerate(self.workers):
@@ -150,6 +158,8 @@ class WorkerPool:
             self._threads.append(thread)
         if self.dispatcher is not None:
             self.dispatcher.start()
+        if self.notifier is not None:
+            self.notifier.start()
         log.info("workers_started", count=len(self.workers), dispatcher=self.dispatcher is not None)
 
     def stop(self, timeout: float | None = 60.0) -> None:
@@ -158,6 +168,8 @@ class WorkerPool:
             thread.join(timeout)
         if self.dispatcher is not None:
             self.dispatcher.stop(timeout)
+        if self.notifier is not None:
+            self.notifier.stop(timeout)
         log.info("workers_stopped", count=len(self.workers))
 
 

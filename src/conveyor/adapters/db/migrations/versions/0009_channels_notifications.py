@@ -60,7 +60,9 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("channel_code", "platform_key", name="pk_channel_sku_mappings"),
         sa.ForeignKeyConstraint(
-            ["channel_code"], ["sales_channels.code"], name="fk_channel_sku_mappings_channel_code_sales_channels"
+            ["channel_code"],
+            ["sales_channels.code"],
+            name="fk_channel_sku_mappings_channel_code_sales_channels",
         ),
         sa.ForeignKeyConstraint(["sku"], ["products.sku"], name="fk_channel_sku_mappings_sku_products"),
     )
