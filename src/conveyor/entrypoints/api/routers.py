@@ -18,6 +18,7 @@ from conveyor.entrypoints.api.routes import (
     channels,
     config,
     events,
+    exceptions,
     health,
     incidents,
     inventory,
@@ -46,5 +47,6 @@ PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
 PROTECTED_ROUTERS += [order_changes.router]
 PROTECTED_ROUTERS += [events.router]
 PROTECTED_ROUTERS += [channel_orders.router]
+PROTECTED_ROUTERS += [exceptions.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = [channel_orders.public_router]  # signature-checked webhooks
 ROOT_ROUTERS: list[APIRouter] = [health.router]
