@@ -29,9 +29,11 @@ SHOPIFY_SECRET = "shpss_test_secret_0123456789"
 WOO_SECRET = "woo-test-secret"
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"conveyor-generic-test-secret-32b").decode()
 
+PUSH_URL = "https://shop.example.com/conveyor/status"
 CHANNELS = [
     {"code": "shopify-us", "name": "Shopify US", "currency": "USD",
-     "connector": {"platform": "shopify", "secret_env": "TEST_SHOPIFY_SECRET"}},
+     "connector": {"platform": "shopify", "secret_env": "TEST_SHOPIFY_SECRET",
+                   "push": {"url": PUSH_URL, "events": ["order.*", "shipment.*"]}}},
     {"code": "woo-us", "name": "WooCommerce US", "currency": "USD",
      "connector": {"platform": "woocommerce", "secret_env": "TEST_WOO_SECRET",
                    "unmapped_sku_category": "customer_change"}},
@@ -313,3 +315,25 @@ def test_a_mapping_to_a_sku_we_do_not_sell_is_refused(shop: ShopApi) -> None:
         headers=shop.headers(Role.VIEWER),
     )  # fmt: skip
     assert forbidden.status_code == 403
+
+
+def test_the_push_target_becomes_one_webhook_subscription_for_the_channel(shop: ShopApi) -> None:
+    path = "/api/v1/channels/shopify-us/push-subscription"
+    created = shop.client.post(path, headers=shop.headers(Role.INTEGRATION))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["secret"].startswith("whsec_")
+    assert body["subscription"]["url"] == "https://shop.example.com/conveyor/status"
+    assert body["subscription"]["event_types"] == ["order.*", "shipment.*"]
+    again = shop.client.post(path, headers=shop.headers(Role.INTEGRATION))
+    assert again.status_code == 200 and again.json()["secret"] is None
+    assert again.json()["subscription"]["id"] == body["subscription"]["id"]
+    listed = shop.get("/webhooks", Role.ADMIN)
+    rows = listed["data"] if isinstance(listed, dict) else listed
+    assert [row["id"] for row in rows] == [body["subscription"]["id"]]
+    # a channel without a push target says what to configure
+    missing = shop.client.post(
+        "/api/v1/channels/woo-us/push-subscription", headers=shop.headers(Role.INTEGRATION)
+    )
+    assert missing.status_code == 404
+    assert "connector.push" in missing.json()["detail"]

@@ -562,3 +562,41 @@ def _loc(path: str) -> list[str | int]:
             parts.append(name)
         parts.extend(int(i) for i in indexes)
     return parts
+
+
+# --- status and tracking back to the platform ----------------------------------------------
+
+
+def push_description(channel_code: str) -> str:
+    return f"channel:{channel_code} status and tracking push"
+
+
+def ensure_push_subscription(
+    uow_factory: Callable[[], SqlUnitOfWork], channel_code: str, *, now: datetime | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """The webhook subscription that pushes the channel's order status and tracking to ``connector.push``.
+
+    Created through the event dispatcher's webhook service (Standard Webhooks
+    signatures, retries, delivery log) on the first call, which returns its
+    secret once; later calls return the same subscription and no secret.
+    """
+    from conveyor.services import webhooks  # the dispatcher's service; imported here, no cycle at load
+
+    description = push_description(channel_code)
+    with uow_factory() as uow:
+        connector = _connector(_channel(uow, channel_code))
+        if connector.push is None:
+            raise NotFound(
+                f"Channel {channel_code!r} has no push target: set channels[].connector.push "
+                "(url, events) in the configuration",
+                errors=[{"loc": ["connector", "push"], "path": "connector.push", "msg": "not configured"}],
+            )
+        push = connector.push
+    subscriptions = webhooks.list_subscriptions(uow_factory())
+    found = [s for s in subscriptions if s.get("description") == description and s.get("url") == push.url]
+    if found:
+        return found[0], None
+    view, secret = webhooks.create_subscription(
+        uow_factory(), url=push.url, event_types=list(push.events), description=description, now=now
+    )
+    return view, secret

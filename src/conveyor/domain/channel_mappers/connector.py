@@ -13,8 +13,11 @@ Part of the channel's entry in the configuration document::
           unmapped_sku_category: system     # optional: exception category of a held order
           push:                             # optional: status and tracking back to the platform
             url: https://shop.example.com/conveyor-hook
-            secret_env: SHOP_PUSH_SECRET
             events: [order.*, shipment.*]
+
+``push`` becomes a webhook subscription (``POST /channels/{code}/push-subscription``):
+deliveries are signed with the Standard Webhooks scheme and the subscription's
+own secret, shown once when it is created.
 
 Secrets are never part of the document (so ``config export`` never prints
 one): the connector names the environment variable that holds it.
@@ -35,7 +38,7 @@ from conveyor.domain.webhooks import check_filters
 PLATFORMS = ("shopify", "woocommerce", "generic")
 DEFAULT_PUSH_EVENTS = ("order.*", "shipment.*")
 CONNECTOR_FIELDS = frozenset({"platform", "secret_env", "unmapped_sku_category", "push"})
-PUSH_FIELDS = frozenset({"url", "secret_env", "events"})
+PUSH_FIELDS = frozenset({"url", "events"})
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 Loc = tuple[PathPart, ...]
@@ -46,7 +49,6 @@ class PushTarget:
     """Where a channel's order status and tracking events go (a webhook subscription)."""
 
     url: str
-    secret_env: str | None = None
     events: tuple[str, ...] = DEFAULT_PUSH_EVENTS
 
 
@@ -104,16 +106,13 @@ def _read_push(raw: Any, loc: Loc, problems: Problems) -> PushTarget | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        problems.add(loc, "must be an object with url, secret_env and events")
+        problems.add(loc, "must be an object with url and events")
         return None
     _known_fields(raw, PUSH_FIELDS, loc, problems)
     url = raw.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         problems.add((*loc, "url"), f"must be an http(s) URL, got {url!r}")
-    secret_env = raw.get("secret_env")
-    if secret_env is not None:
-        secret_env = _env_name(secret_env, (*loc, "secret_env"), problems)
     events = raw.get("events", list(DEFAULT_PUSH_EVENTS))
     if not isinstance(events, list):
         problems.add((*loc, "events"), f"must be a list of event types, got {events!r}")
@@ -122,7 +121,7 @@ def _read_push(raw: Any, loc: Loc, problems: Problems) -> PushTarget | None:
         nested = Problems()
         check_filters(events, nested, "events")
         problems.extend(nested.items, *loc)
-    return PushTarget(str(url), secret_env or None, tuple(str(e) for e in events))
+    return PushTarget(str(url), tuple(str(e) for e in events))
 
 
 def connector_to_mapping(connector: ChannelConnector) -> dict[str, Any]:
@@ -131,8 +130,5 @@ def connector_to_mapping(connector: ChannelConnector) -> dict[str, Any]:
     if connector.unmapped_sku_category is not None:
         data["unmapped_sku_category"] = connector.unmapped_sku_category
     if connector.push is not None:
-        push: dict[str, Any] = {"url": connector.push.url, "events": list(connector.push.events)}
-        if connector.push.secret_env:
-            push["secret_env"] = connector.push.secret_env
-        data["push"] = push
+        data["push"] = {"url": connector.push.url, "events": list(connector.push.events)}
     return data

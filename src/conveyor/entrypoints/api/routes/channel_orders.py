@@ -199,3 +199,26 @@ def save_mapping(
 def delete_mapping(code: str, platform_key: str, _: ChannelEditor, runtime: RuntimeDep) -> Response:
     channel_orders.delete_mapping(runtime.unit_of_work(), code, platform_key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class PushSubscriptionPublic(BaseModel):
+    subscription: dict[str, Any]
+    secret: str | None = Field(
+        description="The subscription's signing secret (whsec_...), shown only when it is created"
+    )
+
+
+@router.post(
+    "/{code}/push-subscription",
+    response_model=PushSubscriptionPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Subscribe the channel's push URL to its order status and tracking events (webhook)",
+    responses={200: {"description": "The subscription exists already (no secret)"}},
+)
+def ensure_push_subscription(
+    code: str, response: Response, _: ChannelEditor, runtime: RuntimeDep
+) -> PushSubscriptionPublic:
+    subscription, secret = channel_orders.ensure_push_subscription(runtime.unit_of_work, code)
+    if secret is None:
+        response.status_code = status.HTTP_200_OK
+    return PushSubscriptionPublic(subscription=subscription, secret=secret)

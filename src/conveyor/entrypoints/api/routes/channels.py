@@ -35,7 +35,7 @@ class ChannelCreate(BaseModel):
     connector: dict[str, Any] | None = Field(
         default=None,
         description="Platform connector: {platform: shopify|woocommerce|generic, secret_env, "
-        "unmapped_sku_category, push: {url, secret_env, events}} (see docs/channels.md)",
+        "unmapped_sku_category, push: {url, events}} (see docs/channels.md)",
     )
 
 
