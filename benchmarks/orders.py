@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Orders per second: ``POST /orders`` over HTTP to pick list created, bulk placement, and the commit ceiling.
+"""Orders per second: ``POST /orders`` over HTTP to pick list created, bulk placement, import, commit ceiling.
 
     .venv/bin/python benchmarks/orders.py [-n 300] [--bulk 500] [--clients 8] [--postgres URL] [--profile]
+        [--batched 5000] [--batch-size 500] [--http-workers 2] [--import-orders 20000]
 
 Per database (a fresh SQLite file; with ``--postgres URL`` or
 ``CONVEYOR_TEST_POSTGRES_URL`` also a fresh PostgreSQL schema), in one run:
@@ -14,8 +15,18 @@ Per database (a fresh SQLite file; with ``--postgres URL`` or
   bundled ``order-fulfillment`` process has verified payment, reserved stock
   and created the pick list (checked after the run: one open pick list per
   order);
-- ``bulk``: the same placement through the service layer in one thread, the
-  way ``conveyor orders import`` does it.
+- ``bulk``: the single placement path (``orders.place_order``) in a loop in
+  one thread, one transaction per order;
+- ``bulk batched``: ``order_batch.place_orders`` in batches of
+  ``--batch-size`` (what ``conveyor orders import`` and the API's group
+  commit use), with the CPU milliseconds per order;
+- ``http workers``: with ``--http-workers N`` (N > 1) the API also runs as N
+  uvicorn worker processes (``uvicorn --workers N``) and is measured the same
+  way;
+- ``import``: ``conveyor orders import`` of ``--import-orders`` generated
+  orders (a JSONL file) in a child process: orders placed per second and the
+  child's peak resident memory, next to the peak of an import a tenth the
+  size (flat memory: the two peaks are close).
 
 Prints a table, then one JSON line per measurement. ``--profile`` prints the
 top functions of the bulk run (cProfile) to show where the time goes.
@@ -29,6 +40,7 @@ import json
 import os
 import pstats
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +60,7 @@ from conveyor.bootstrap import Runtime, build_runtime, initialize
 from conveyor.config import Settings
 from conveyor.domain.auth import Role
 from conveyor.entrypoints.api import create_app
-from conveyor.services import api_tokens, inventory, orders
+from conveyor.services import api_tokens, inventory, order_batch, orders
 from conveyor.services.workflow import workflow_for
 
 SKUS = ("TEE-BLK-M", "MUG-STONE", "SPEAKER-MINI")
@@ -183,6 +195,109 @@ def _no_channel(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k != "channel"}
 
 
+def batched_rate(
+    runtime: Runtime, count: int, batch_size: int, profile: bool
+) -> tuple[float, float, dict[str, int]]:
+    """``place_orders`` in batches: orders per second and CPU milliseconds per order."""
+    workflow = workflow_for(runtime)
+    warm = [order_batch.OrderRequest("web", _no_channel(draft(n, "WARM"))) for n in range(10)]
+    order_batch.place_orders(runtime.unit_of_work, workflow, warm)
+    stats = order_batch.BatchStats()
+    profiler = cProfile.Profile() if profile else None
+    started, cpu = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    for start in range(0, count, batch_size):
+        requests = [
+            order_batch.OrderRequest("web", _no_channel(draft(n, "BATCH")))
+            for n in range(start, min(start + batch_size, count))
+        ]
+        order_batch.place_orders(runtime.unit_of_work, workflow, requests, stats=stats)
+    if profiler:
+        profiler.disable()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(20)
+    return count / elapsed, 1000 * cpu / count, {"batched": stats.batched, "single": stats.single}
+
+
+def http_workers_rate(url: str, secret: str, count: int, clients: int, workers: int) -> float:
+    """The API as ``workers`` uvicorn processes (``uvicorn --workers``), posting like ``http_rate``."""
+    port = _free_port()
+    environment = {**os.environ, "CONVEYOR_DATABASE_URL": url, "CONVEYOR_LOG_LEVEL": "WARNING"}
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "conveyor.entrypoints.api:create_app",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=environment)
+    try:
+        base, headers = f"http://127.0.0.1:{port}/api/v1/orders", {"Authorization": f"Bearer {secret}"}
+        for _ in range(300):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        local = threading.local()
+
+        def post(n: int) -> int:
+            client = getattr(local, "client", None)
+            if client is None:
+                client = local.client = httpx.Client(timeout=300)
+            return client.post(base, json=draft(n, f"HTTPW{workers}"), headers=headers).status_code
+
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            list(pool.map(post, range(-clients, 0)))  # warm every worker up
+            started = time.perf_counter()
+            statuses = list(pool.map(post, range(count)))
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    failed = [s for s in statuses if s != 201]
+    if failed:
+        raise SystemExit(f"{len(failed)} of {count} orders failed over HTTP (statuses {sorted(set(failed))})")
+    return count / elapsed
+
+
+def write_import_file(path: Path, count: int, prefix: str) -> None:
+    with path.open("w", encoding="utf-8") as stream:
+        for n in range(count):
+            body = _no_channel(draft(n, prefix))
+            stream.write(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+def import_run(url: str, count: int, batch_size: int, prefix: str) -> dict[str, Any]:
+    """``conveyor orders import`` of ``count`` generated orders in a child process: rate and peak RSS."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{prefix}.jsonl"
+        write_import_file(path, count, prefix)
+        environment = {**os.environ, "CONVEYOR_DATABASE_URL": url, "CONVEYOR_LOG_LEVEL": "WARNING"}
+        command = [
+            sys.executable, "-c", "from conveyor.entrypoints.cli import main; main()",
+            "orders", "import", str(path), "--channel", "web", "--no-progress",
+            "--batch-size", str(batch_size),
+        ]  # fmt: skip
+        out, err = Path(folder) / "out.txt", Path(folder) / "err.txt"
+        with out.open("w") as stdout, err.open("w") as stderr:
+            child = subprocess.Popen(command, env=environment, stdout=stdout, stderr=stderr)
+            _, status, usage = os.wait4(child.pid, 0)  # the child's own peak resident memory
+            child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"import failed ({child.returncode}): {err.read_text()[-2000:]}")
+        summary = json.loads(out.read_text().strip().splitlines()[-1])
+        file_mib = path.stat().st_size / 2**20
+        peak_kib = usage.ru_maxrss
+    return {
+        "orders": count,
+        "placed": summary["placed"],
+        "per_second": summary["orders_per_second"],
+        "file_mib": round(file_mib, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+    }
+
+
 def check_pick_lists(runtime: Runtime) -> tuple[int, int]:
     with runtime.engine.connect() as connection:
         placed = connection.execute(text("SELECT COUNT(*) FROM orders")).scalar_one()
@@ -192,16 +307,35 @@ def check_pick_lists(runtime: Runtime) -> tuple[int, int]:
 
 def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     runtime, secret = prepare(url)
+    extra: list[dict[str, Any]] = []
     try:
         ceiling = commit_ceiling(runtime)
         http = http_rate(runtime, secret, args.n, args.clients)
         bulk, cpu_ms = bulk_rate(runtime, args.bulk, args.profile)
+        batched, batched_cpu, paths = batched_rate(runtime, args.batched, args.batch_size, args.profile)
+        extra.append({
+            "database": database, "measure": f"bulk batched ({args.batch_size}/tx)",
+            "per_second": round(batched, 1), "orders": args.batched,
+            "cpu_ms_per_order": round(batched_cpu, 3), **paths,
+        })  # fmt: skip
+        if args.http_workers > 1:
+            rate = http_workers_rate(url, secret, args.n, args.clients, args.http_workers)
+            extra.append({
+                "database": database, "measure": f"http, {args.http_workers} uvicorn workers",
+                "per_second": round(rate, 1), "orders": args.n, "clients": args.clients,
+            })  # fmt: skip
+        if args.import_orders:
+            small = import_run(url, max(1, args.import_orders // 10), args.batch_size, "IMPSMALL")
+            large = import_run(url, args.import_orders, args.batch_size, "IMPLARGE")
+            for found in (small, large):
+                extra.append({"database": database, "measure": f"import {found['orders']} (jsonl)", **found})
         placed, listed = check_pick_lists(runtime)
     finally:
         runtime.close()
     if placed != listed:
         raise SystemExit(f"{database}: {placed} orders but only {listed} have a pick list")
     return [
+        *extra,
         {"database": database, "measure": "commit ceiling", "per_second": round(ceiling, 1)},
         {
             "database": database,
@@ -231,16 +365,26 @@ def main() -> None:
         help="also run on PostgreSQL (a fresh schema of this database)",
     )
     parser.add_argument("--profile", action="store_true", help="print where the bulk run spends its time")
+    parser.add_argument("--batched", type=int, default=5000, help="orders through place_orders (batched)")
+    parser.add_argument("--batch-size", type=int, default=500, help="orders per batch (bulk batched, import)")
+    parser.add_argument("--http-workers", type=int, default=1, help="also measure N uvicorn worker processes")
+    parser.add_argument(
+        "--import-orders",
+        type=int,
+        default=20000,
+        help="orders in the import run (0: skip; 100000: the target)",
+    )
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even if a URL is set")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with sqlite_url() as url:
         results += run("sqlite", url, args)
-    if args.postgres:
+    if args.postgres and not args.sqlite_only:
         with postgres_url(args.postgres) as url:
             results += run("postgresql", url, args)
-    print(f"{'database':<12} {'measure':<34} {'per second':>12}")
+    print(f"{'database':<12} {'measure':<40} {'per second':>12}")
     for row in results:
-        print(f"{row['database']:<12} {row['measure']:<34} {row['per_second']:>12.1f}")
+        print(f"{row['database']:<12} {row['measure']:<40} {row['per_second']:>12.1f}")
     print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     for row in results:
         print(json.dumps(row))

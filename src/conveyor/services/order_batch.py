@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -243,6 +243,7 @@ class _Batch:
         self.bins: dict[tuple[str, str], str | None] = {}
         self.reserved: dict[tuple[str, str], int] = {}
         self.order_rows: list[dict[str, Any]] = []
+        self.order_row_of: dict[str, dict[str, Any]] = {}
         self.line_rows: list[dict[str, Any]] = []
         self.payment_rows: list[dict[str, Any]] = []
         self.reservation_rows: list[dict[str, Any]] = []
@@ -353,7 +354,9 @@ class _Batch:
             if key:
                 first_key[key] = (index, channel_code, order.external_id)
             accepted.append((index, order, token))
-            self.order_rows.append(_order_row(order, key, token))
+            row = _order_row(order, key, token)
+            self.order_rows.append(row)
+            self.order_row_of[order.id] = row
         return accepted
 
     def _order(
@@ -599,7 +602,7 @@ class _Batch:
         self, uow: SqlUnitOfWork, s: _Staging, instance_id: str, workflow_events: list[dict[str, Any]]
     ) -> None:
         order = s.order
-        row = next(r for r in reversed(self.order_rows) if r["id"] == order.id)
+        row = self.order_row_of[order.id]
         created = {
             "type": "order.created",
             "order_id": order.id,
@@ -691,9 +694,12 @@ def _existing(session: Session, requests: Sequence[OrderRequest]) -> _Stored:
     if not externals and not keys:
         return _Stored(by_external, by_key)
     c = orders.c
+    channels = sorted({channel for channel, _ in pairs})
     conditions = []
-    for start in range(0, len(externals), 500):
-        conditions.append(c.external_id.in_(externals[start : start + 500]))
+    for start in range(0, len(externals), 500):  # (channel, external id) is the unique index: use it
+        conditions.append(
+            and_(c.channel_code.in_(channels), c.external_id.in_(externals[start : start + 500]))
+        )
     if keys:
         conditions.append(c.idempotency_key.in_(keys))
     query = select(c.id, c.channel_code, c.external_id, c.idempotency_key).where(or_(*conditions))

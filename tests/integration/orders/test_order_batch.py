@@ -199,7 +199,8 @@ def test_orders_that_are_not_plain_are_placed_on_the_single_path(shop: Shop) -> 
     assert stats.single == 3 and stats.batched == 1
     ids = [o.order_id for o in outcomes]
     assert ids[0] is not None and ids[1] is not None and ids[3] is not None
-    assert shop.status(ids[0]) in ("awaiting_payment", "cancelled", "payment_failed")
+    twin = dict(declined, external_id="N-1-single")  # the single path decides what a declined card does
+    assert shop.status(ids[0]) == shop.status(shop.place(twin).order.id) != "picking"
     assert shop.status(ids[1]) == "backordered"
     assert shop.status(ids[3]) == "picking"
     assert shop.ledger_violations() == []

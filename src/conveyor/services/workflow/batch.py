@@ -183,8 +183,15 @@ class InstanceBatch:
                 ]
             else:
                 sql = _HISTORY_SQL
+                texts: dict[datetime, str] = {}  # an instance's steps mostly share one time: format it once
                 history = [
-                    (i, at.astimezone(UTC).strftime(_SQLITE_TIME), kind, node, data)
+                    (
+                        i,
+                        texts.get(at) or texts.setdefault(at, at.astimezone(UTC).strftime(_SQLITE_TIME)),
+                        kind,
+                        node,
+                        data,
+                    )
                     for i, at, kind, node, data in self.history
                 ]
             connection.exec_driver_sql(sql, history)
