@@ -12,6 +12,13 @@ test mode: ``tok_visa``/``tok_mastercard``/``tok_amex`` succeed,
 ``tok_decline`` and ``tok_insufficient_funds`` are declined, ``tok_error``
 fails as a provider outage would (worth retrying), anything else is declined
 as an invalid token.
+
+Refund failure modes, for tests and demos of the refund process:
+``tok_refund_error`` pays like ``tok_visa`` but every refund fails as an
+outage (the refund is retried, then becomes an incident);
+``tok_refund_declined`` pays but the provider refuses refunds (the card was
+closed: the refund fails for good); and ``fail_next_refunds(n)`` makes the
+next ``n`` refunds of any card fail as outages (a retry then succeeds).
 """
 
 from __future__ import annotations
@@ -138,14 +145,29 @@ SANDBOX_TOKENS: Mapping[str, tuple[SandboxOutcome, str]] = MappingProxyType({
     "tok_decline": (SandboxOutcome.DECLINED, "card_declined"),
     "tok_insufficient_funds": (SandboxOutcome.DECLINED, "insufficient_funds"),
     "tok_error": (SandboxOutcome.ERROR, "processing_error"),
+    "tok_refund_error": (SandboxOutcome.APPROVED, ""),
+    "tok_refund_declined": (SandboxOutcome.APPROVED, ""),
 })  # fmt: skip
 """Test card token -> (outcome, reason)."""
+
+REFUND_TOKENS: Mapping[str, tuple[SandboxOutcome, str]] = MappingProxyType({
+    "tok_refund_error": (SandboxOutcome.ERROR, "refund_processing_error"),
+    "tok_refund_declined": (SandboxOutcome.DECLINED, "card_closed"),
+})  # fmt: skip
+"""Card token -> the outcome of its refunds (any other paying token's refunds succeed)."""
 
 
 class SandboxPaymentProvider:
     """The built-in provider: deterministic outcomes by token, transaction ids by order and step."""
 
     name = "sandbox"
+
+    def __init__(self) -> None:
+        self._refund_failures = 0
+
+    def fail_next_refunds(self, count: int) -> None:
+        """Make the next ``count`` refunds fail as provider outages (a test's transient failure)."""
+        self._refund_failures = max(count, 0)
 
     def outcome(self, token: str) -> tuple[SandboxOutcome, str]:
         return SANDBOX_TOKENS.get(token, (SandboxOutcome.DECLINED, "invalid_token"))
@@ -173,8 +195,28 @@ class SandboxPaymentProvider:
         return ledger.record_void(transaction_id=self._id(ledger, "void"), at=at)
 
     def refund(
-        self, ledger: PaymentLedger, *, amount: Money, at: datetime, reason: str = ""
+        self,
+        ledger: PaymentLedger,
+        *,
+        amount: Money,
+        at: datetime,
+        reason: str = "",
+        token: str | None = None,
     ) -> PaymentLedger:
+        """Refund ``amount`` to the card ``token`` paid with (failure modes in the module docstring)."""
+        outcome, why = REFUND_TOKENS.get(token or "", (SandboxOutcome.APPROVED, ""))
+        if self._refund_failures > 0:
+            self._refund_failures -= 1
+            outcome, why = SandboxOutcome.ERROR, "refund_processing_error"
+        if outcome is SandboxOutcome.ERROR:
+            raise PaymentProviderError(
+                f"The sandbox provider failed to refund {amount} for order {ledger.order_id} ({why}); "
+                "try again later", reason=why,
+            )  # fmt: skip
+        if outcome is SandboxOutcome.DECLINED:
+            raise PaymentDeclined(
+                f"The provider refused to refund {amount} on order {ledger.order_id} ({why})", reason=why
+            )
         return ledger.record_refund(amount, transaction_id=self._id(ledger, "ref"), at=at, reason=reason)
 
     @staticmethod

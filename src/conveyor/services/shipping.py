@@ -29,7 +29,7 @@ from conveyor.domain.inventory import ReferenceType
 from conveyor.domain.parcel import Parcel, pack
 from conveyor.domain.shipments import Shipment, ShipmentLine, ShipmentStatus, TrackingEvent, TrackingEventType
 from conveyor.errors import InvalidInput, NotFound
-from conveyor.services import order_status
+from conveyor.services import carrier_exceptions, order_status
 from conveyor.services.stock_keeping import StockKeeper, begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -292,6 +292,10 @@ def record_tracking(
         )
         if moved.status is ShipmentStatus.DELIVERED:
             _maybe_delivered(uow, workflow, stored.order_id, now)
+        if event_type is TrackingEventType.EXCEPTION:  # a support case (docs/returns.md#carrier-exceptions)
+            carrier_exceptions.report_from_tracking(
+                uow, workflow, stored, at=at, location=location, details=details
+            )
         result = repo.shipment(shipment_id)
         uow.commit()
     assert result is not None

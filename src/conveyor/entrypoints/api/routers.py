@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from conveyor.entrypoints.api.routes import (
+    carrier_exceptions,
     carriers,
     categories,
     channel_orders,
@@ -30,6 +31,8 @@ from conveyor.entrypoints.api.routes import (
     process_instances,
     processes,
     products,
+    refunds,
+    returns,
     shipments,
     signals,
     tasks,
@@ -46,6 +49,7 @@ PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, in
 PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
 PROTECTED_ROUTERS += [order_changes.router]
 PROTECTED_ROUTERS += [events.router]
+PROTECTED_ROUTERS += [refunds.router, returns.router, carrier_exceptions.router]
 PROTECTED_ROUTERS += [channel_orders.router]
 PROTECTED_ROUTERS += [exceptions.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = [channel_orders.public_router]  # signature-checked webhooks
