@@ -244,3 +244,17 @@ def test_the_workers_notification_thread_sends_what_is_queued(
         sender.stop(timeout=10)
     assert _row(migrated_runtime, notification_id)["status"] == "sent"
     assert [e.rcpt_tos for e in inbox.envelopes] == [["ada@example.com"]]
+
+
+def test_a_milestone_without_templates_of_its_own_gets_the_generic_status_message(
+    migrated_runtime: Runtime,
+) -> None:
+    notification_id = _queue(
+        migrated_runtime,
+        event_type="pick_list.created",
+        context={"milestone": "picking", "external_id": "WEB-7", "customer_name": "Ada"},
+    )
+    row = _row(migrated_runtime, notification_id)
+    assert row["subject"] == "Your order WEB-7: picking"
+    assert "the status of your order is now: picking." in row["text_body"]
+    assert row["template"] == "status.txt"

@@ -21,8 +21,11 @@ Templates (``src/conveyor/templates/notifications/``, or first
 ``CONVEYOR_SMTP_TEMPLATES_DIR`` when set) are named after the event type:
 ``<event>.subject.txt`` and ``<event>.txt`` (both required) and
 ``<event>.html`` (optional; autoescaped). ``<channel>/<event>.<part>``
-overrides a part for one channel. Rendering is strict: a variable the template
-uses but the context lacks is an error naming it, never a blank.
+overrides a part for one channel. An event type without templates whose
+context names an order ``milestone`` (the customer-notifications process
+passes it) gets the generic ``status.*`` message; any other missing template
+is an error naming the files looked for. Rendering is strict: a variable the
+template uses but the context lacks is an error naming it, never a blank.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ log = get_logger(__name__)
 
 BUNDLED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "notifications"
 PARTS = ("subject.txt", "txt", "html")
+STATUS_TEMPLATE = "status"  # the fallback for an order milestone (context ``milestone``) without templates
 
 
 class SmtpSettings(BaseSettings):
@@ -143,6 +147,9 @@ def render(
     """(subject, text, html or None, template name) for one event type and channel."""
     env = template_environment(templates_dir)
     found = {part: _template(env, event_type, channel_code, part) for part in PARTS}
+    if found["txt"] is None and found["subject.txt"] is None and context.get("milestone"):
+        # an order milestone without templates of its own: the generic status message
+        found = {part: _template(env, STATUS_TEMPLATE, channel_code, part) for part in PARTS}
     missing = [part for part in ("subject.txt", "txt") if found[part] is None]
     if missing:
         searched = [f"{channel_code}/{event_type}.{part}, {event_type}.{part}" for part in missing]
