@@ -129,6 +129,33 @@ def process_show(
     typer.echo(row.source, nl=False)
 
 
+@process_app.command("diagram")
+def process_diagram_command(
+    key: Annotated[str, typer.Argument(help="Process id")],
+    version: Annotated[int | None, typer.Option(help="A version (default: the latest)")] = None,
+    instance: Annotated[
+        str | None, typer.Option(help="Highlight this instance's path (completed, active, incidents)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the SVG to this file (default: stdout)")
+    ] = None,
+) -> None:
+    """Draw a deployed process version (its BPMNDI shapes and edges) as SVG."""
+    from conveyor.services.workflow.diagram import process_diagram
+
+    runtime = _runtime()
+    try:
+        with runtime.session_factory() as session:
+            svg = process_diagram(session, key, version, instance_id=instance)
+    finally:
+        runtime.close()
+    if output is None:
+        typer.echo(svg)
+        return
+    output.write_text(svg, encoding="utf-8")
+    _say(f"wrote {output} ({len(svg)} bytes)")
+
+
 @process_app.command("migrate")
 def process_migrate(
     key: Annotated[str, typer.Argument(help="Process id")],
@@ -175,8 +202,15 @@ def incidents_list(
     _table(
         ("ID", "INSTANCE", "PROCESS", "NODE", "ATTEMPTS", "STATE", "ERROR"),
         [
-            (str(r["id"]), r["instance_id"], f"{r['process']} v{r['version']}", r["node"], str(r["attempts"]),
-             r["state"], r["error"].splitlines()[0][:80])
+            (
+                str(r["id"]),
+                r["instance_id"],
+                f"{r['process']} v{r['version']}",
+                r["node"],
+                str(r["attempts"]),
+                r["state"],
+                r["error"].splitlines()[0][:80],
+            )
             for r in rows
         ],
     )

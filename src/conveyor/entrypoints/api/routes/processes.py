@@ -14,6 +14,7 @@ from conveyor.domain.auth import Principal
 from conveyor.entrypoints.api.routes.workflow_common import MODELLERS, ReadSession, WorkflowDep
 from conveyor.entrypoints.api.security import require_roles
 from conveyor.errors import InvalidInput, NotFound
+from conveyor.services.workflow.diagram import process_diagram
 
 router = APIRouter(prefix="/processes", tags=["processes"])
 MAX_MODEL_BYTES = 10 * 1024 * 1024
@@ -153,4 +154,25 @@ def read_version_source(key: str, version: int, session: ReadSession) -> Respons
         content=row.source,
         media_type="application/xml",
         headers={"X-Checksum": row.checksum, "X-Version": str(row.version)},
+    )
+
+
+@router.get(
+    "/{key}/versions/{version}/diagram.svg",
+    summary="The diagram of one version as SVG; with ?instance=ID that instance's path is highlighted",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}},
+        404: {"description": "No such process, version or instance"},
+        422: {"description": "The model has no diagram information, or the instance runs another version"},
+    },
+)
+def read_version_diagram(
+    key: str, version: int, session: ReadSession, instance: str | None = None
+) -> Response:
+    svg = process_diagram(session, key, version, instance_id=instance)
+    return Response(
+        content=svg,
+        media_type="image/svg+xml",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )
