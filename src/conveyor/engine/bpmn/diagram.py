@@ -295,7 +295,7 @@ class _Drawer:
             return 0
         if kind == "lane":
             return 1
-        if kind in CONTAINERS and shape.expanded is not False:
+        if _expanded(kind, shape):
             return 2
         if kind == "group":
             return 3
@@ -328,15 +328,16 @@ class _Drawer:
         self._open(shape.element_id, f"element {kind}", name or shape.element_id)
         if kind in ("participant", "lane"):
             self._band(shape, name, kind)
-        elif kind in TASKS or (kind in CONTAINERS and shape.expanded is False):
+        elif (kind in TASKS or kind in CONTAINERS) and not _expanded(kind, shape):
             self._task(el, kind, b, name)
-        elif kind in CONTAINERS:
+        elif kind in CONTAINERS or kind == "callActivity":
             dashed = el is not None and _flag(el, "triggeredByEvent") is True
             dash = ' stroke-dasharray="6 4"' if dashed else ""
             double = kind == "transaction"
+            thick = ' style="stroke-width: 4"' if kind == "callActivity" else ""
             self.out.append(
                 f'<rect class="container" x="{_num(b.x)}" y="{_num(b.y)}" width="{_num(b.w)}" '
-                f'height="{_num(b.h)}" rx="10" ry="10"{dash}/>'
+                f'height="{_num(b.h)}" rx="10" ry="10"{dash}{thick}/>'
             )
             if double:
                 self.out.append(
@@ -388,8 +389,9 @@ class _Drawer:
 
     def _band(self, shape: _Shape, name: str, kind: str) -> None:
         b = shape.bounds
+        cls = "pool" if kind == "participant" else "lane"
         self.out.append(
-            f'<rect class="{kind}" x="{_num(b.x)}" y="{_num(b.y)}" width="{_num(b.w)}" height="{_num(b.h)}"/>'
+            f'<rect class="{cls}" x="{_num(b.x)}" y="{_num(b.y)}" width="{_num(b.w)}" height="{_num(b.h)}"/>'
         )
         horizontal = shape.horizontal is not False
         band = 30.0
@@ -657,6 +659,13 @@ class _Drawer:
                 (x1, y1), (x2, y2) = _middle_segment(edge.points)
                 self._text_lines(_wrap(name, 120.0), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - 10)
         self.out.append("</g>")
+
+
+def _expanded(kind: str, shape: _Shape) -> bool:
+    """Drawn as a frame around its children: a sub-process unless marked collapsed, an expanded call."""
+    if kind in CONTAINERS:
+        return shape.expanded is not False
+    return kind == "callActivity" and shape.expanded is True
 
 
 def _definitions(el: Element | None) -> Iterable[str]:
