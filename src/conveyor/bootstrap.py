@@ -24,6 +24,7 @@ from conveyor.errors import DatabaseNotReady
 from conveyor.logs import configure_logging, get_logger
 from conveyor.processes import bundled_model_paths
 from conveyor.services import api_tokens, configuration
+from conveyor.services.event_processes import register_event_handlers
 from conveyor.services.finance_handlers import register_finance_handlers
 from conveyor.services.fulfilment_handlers import register_order_handlers
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -57,6 +58,7 @@ def build_runtime(settings: Settings | None = None, *, configure_logs: bool = Tr
         configure_logging(settings.log_level, settings.log_format)
     engine = build_engine(settings.database_url)
     register_order_handlers(default_registry())
+    register_event_handlers(default_registry())
     register_finance_handlers(default_registry())
     return Runtime(settings=settings, engine=engine, session_factory=build_session_factory(engine))
 

@@ -22,6 +22,7 @@ from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
 from conveyor.entrypoints.cli_demo import demo
+from conveyor.entrypoints.cli_inbox import exceptions_app, tasks_app
 from conveyor.entrypoints.cli_orders import orders_app
 from conveyor.entrypoints.cli_process import (
     history_app,
@@ -73,6 +74,8 @@ app.add_typer(bpmn_app, name="bpmn")
 app.add_typer(process_app, name="process")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(history_app, name="history")
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(tasks_app, name="tasks")
 app.command("worker")(worker)
 app.add_typer(config_app, name="config")
 app.add_typer(inventory_app, name="inventory")

@@ -13,11 +13,13 @@ from fastapi import APIRouter
 
 from conveyor.entrypoints.api.routes import (
     carrier_exceptions,
+    carrier_manifests,
     carriers,
     categories,
     channel_orders,
     channels,
     config,
+    demand_signals,
     events,
     exceptions,
     health,
@@ -38,6 +40,7 @@ from conveyor.entrypoints.api.routes import (
     tasks,
     tokens,
     warehouses,
+    webhooks,
 )
 
 API_PREFIX = "/api/v1"
@@ -49,6 +52,7 @@ PROTECTED_ROUTERS += [m.router for m in (processes, process_instances, tasks, in
 PROTECTED_ROUTERS += [orders.router, pick_lists.router, shipments.router]
 PROTECTED_ROUTERS += [order_changes.router]
 PROTECTED_ROUTERS += [events.router]
+PROTECTED_ROUTERS += [webhooks.router, carrier_manifests.router, demand_signals.router]
 PROTECTED_ROUTERS += [refunds.router, returns.router, carrier_exceptions.router]
 PROTECTED_ROUTERS += [channel_orders.router]
 PROTECTED_ROUTERS += [exceptions.router]
