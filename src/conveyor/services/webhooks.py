@@ -396,7 +396,7 @@ def replay_delivery(
         if row.status in ("pending", "delivering"):
             raise Conflict(
                 f"Delivery {delivery_id} is already {row.status}; it is sent without a replay",
-                status=row.status,
+                delivery_status=row.status,
             )
         session.execute(
             update(webhook_deliveries)
