@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ CHANNELS = [
      "connector": {"platform": "woocommerce", "secret_env": "TEST_WOO_SECRET",
                    "unmapped_sku_category": "customer_change"}},
     {"code": "direct", "name": "Our own shop", "currency": "EUR",
-     "connector": {"platform": "generic", "secret_env": "TEST_GENERIC_SECRET"}},
+     "connector": {"platform": "generic", "secret_env": "DIRECT_SECRET"}},
 ]  # fmt: skip
 
 
@@ -46,7 +47,7 @@ CHANNELS = [
 def shop(shop_api: ShopApi, monkeypatch: pytest.MonkeyPatch) -> ShopApi:  # noqa: F811
     monkeypatch.setenv("TEST_SHOPIFY_SECRET", SHOPIFY_SECRET)
     monkeypatch.setenv("TEST_WOO_SECRET", WOO_SECRET)
-    monkeypatch.setenv("TEST_GENERIC_SECRET", GENERIC_SECRET)
+    monkeypatch.setenv("DIRECT_SECRET", GENERIC_SECRET)
     for channel in CHANNELS:
         shop_api.post("/channels", channel, Role.ADMIN, expect=201)
     return shop_api
@@ -337,3 +338,46 @@ def test_the_push_target_becomes_one_webhook_subscription_for_the_channel(shop: 
     )
     assert missing.status_code == 404
     assert "connector.push" in missing.json()["detail"]
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "channels.md"
+
+
+def _docs_block(language: str, after: str) -> str:
+    text = DOCS.read_text()
+    start = text.index(after)
+    match = re.search(rf"```{language}\n(.*?)```", text[start:], re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_documented_generic_example_is_placed_as_documented(shop: ShopApi) -> None:
+    example = json.loads(_docs_block("json", "## The generic format"))
+    body = json.dumps(example)
+    signer = Webhook(GENERIC_SECRET)
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    headers = {"webhook-id": "msg_docs", "webhook-timestamp": str(int(now.timestamp()))}
+    headers["webhook-signature"] = signer.sign("msg_docs", now, body)
+    response = _deliver(shop, "direct", body.encode(), headers)
+    assert response.status_code == 201, response.text
+    order = response.json()["order"]
+    assert (order["external_id"], order["total"]) == ("A-1001", example["total"])
+    assert order["amounts"]["discount"] == "5.00"
+
+
+def test_the_documented_python_sender_runs(shop: ShopApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    def post(url: str, *, content: bytes, headers: dict[str, str]) -> Any:
+        return shop.client.post(url.removeprefix("http://127.0.0.1:8000"), content=content, headers=headers)
+
+    monkeypatch.setattr(httpx, "post", post)
+    printed: list[tuple[Any, ...]] = []
+    namespace: dict[str, Any] = {"print": lambda *args: printed.append(args)}
+    exec(
+        compile(_docs_block("python", "## Signatures, with an example that runs"), str(DOCS), "exec"),
+        namespace,
+    )
+    assert printed == [(201, "created")]

@@ -258,3 +258,19 @@ def test_a_milestone_without_templates_of_its_own_gets_the_generic_status_messag
     assert row["subject"] == "Your order WEB-7: picking"
     assert "the status of your order is now: picking." in row["text_body"]
     assert row["template"] == "status.txt"
+
+
+def test_the_documented_python_example_runs(
+    migrated_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
+    text = docs.read_text()
+    block = re.search(r"```python\n(.*?)```", text[text.index("## Trying it locally") :], re.S)
+    assert block is not None
+    monkeypatch.setenv("CONVEYOR_DATABASE_URL", migrated_database_url)
+    printed: list[tuple[Any, ...]] = []
+    namespace: dict[str, Any] = {"print": lambda *args: printed.append(args)}
+    exec(compile(block.group(1), str(docs), "exec"), namespace)
+    assert printed == [("ada@example.com", "|", "We received your order ORD-DEMO-1")]
