@@ -146,18 +146,22 @@ def place_orders(
         return []
     outcomes: list[BatchOutcome | None]
     duplicates: dict[int, int] = {}
+    cache = cache or shared_config_cache()
     try:
-        for attempt in range(1, BUSY_ATTEMPTS + 1):
+        optimistic = True
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                batch = _Batch(workflow, requests, now, cache or shared_config_cache())
-                outcomes, single = batch.run(uow_factory(), stats)
+                batch = _Batch(workflow, requests, now, cache)
+                outcomes, single = batch.run(uow_factory, stats, optimistic=optimistic)
                 duplicates = batch.duplicates
                 break
+            except _StaleSnapshot:  # something changed while the batch was prepared: again, under the lock
+                optimistic = False
             except OperationalError as err:
-                if attempt == BUSY_ATTEMPTS or not _is_busy(err):
+                if attempt >= BUSY_ATTEMPTS or not _is_busy(err):
                     raise
-        else:  # pragma: no cover - the last attempt breaks or raises
-            raise AssertionError("unreachable")
     except (IntegrityError, _GuardRefused):
         # a concurrent placement of one of these orders committed first, or the stock moved:
         # nothing of the batch was written; the single path settles each order on its own
@@ -205,6 +209,10 @@ class _GuardRefused(Exception):
     """A batch's guarded stock update matched no row: the batch is rolled back whole."""
 
 
+class _StaleSnapshot(Exception):
+    """What a batch prepared outside the write lock no longer holds; it is prepared again under the lock."""
+
+
 @dataclass
 class _Staging:
     """One order's rows and events while its instance runs; kept only if the start is plain."""
@@ -244,6 +252,10 @@ class _Batch:
         self.reserved: dict[tuple[str, str], int] = {}
         self.order_rows: list[dict[str, Any]] = []
         self.order_row_of: dict[str, dict[str, Any]] = {}
+        #: events of the kept orders, in the order the single path records them
+        self.events: list[dict[str, Any]] = []
+        #: request indexes of the orders kept in the batch
+        self.kept_indexes: list[int] = []
         self.line_rows: list[dict[str, Any]] = []
         self.payment_rows: list[dict[str, Any]] = []
         self.reservation_rows: list[dict[str, Any]] = []
@@ -259,52 +271,100 @@ class _Batch:
 
     # --- the batch --------------------------------------------------------------------------------
 
-    def run(self, uow: SqlUnitOfWork, stats: BatchStats) -> tuple[list[BatchOutcome | None], list[int]]:
+    def run(
+        self, uow_factory: Callable[[], SqlUnitOfWork], stats: BatchStats, *, optimistic: bool
+    ) -> tuple[list[BatchOutcome | None], list[int]]:
+        """Prepare and write the batch; ``optimistic``: prepare in a read transaction, outside the lock.
+
+        The CPU work (validation, the engine runs) is most of a batch; prepared outside the write
+        lock, several processes (``orders import --jobs``, API workers) prepare at the same time and
+        only queue for the lock to write. Under the lock the write checks that nothing it relied on
+        moved (configuration, repeats, buffered messages; the stock by the guarded updates), else
+        it raises ``_StaleSnapshot`` and ``place_orders`` prepares the batch again under the lock.
+        """
         outcomes: list[BatchOutcome | None] = [None] * len(self.requests)
         single: list[int] = []
         counts = BatchStats()
-        with uow:
-            session = uow.session
-            begin_writing(session)
-            self.config = self.cache.snapshot(session)
-            accepted = self._validate(session, outcomes, counts)
-            self._read_stock(session, [line.sku for _, order, _ in accepted for line in order.lines])
-            batchable = self._batchable_registry()
-            for index, order, token in accepted:
-                channel = self.config.channels[order.channel]
-                if not batchable:
-                    single.append(index)
-                    continue
-                staging = _Staging(order, token, order.channel)
-                staged = None
-                try:
-                    staged = self.instances.stage(
-                        session,
-                        channel.process_id,
-                        {
-                            "order_id": order.id,
-                            "channel": order.channel,
-                            "total": str(order.totals.total.amount),
-                        },
-                        business_key=order.id,
-                        now=self.workflow.clock(),
-                        handlers=self._handlers(staging),
-                    )
-                except Exception:  # the single path reports the problem as it always does
-                    staged = None
-                if staged is None or staging.not_batchable is not None:
-                    single.append(index)
-                    continue
-                self._keep(uow, staging, staged.instance_id, staged.events)
-                self.instances.add(staged)
-                outcomes[index] = BatchOutcome(order.id, True)
-                counts.batched += 1
-            self._flush(session)
-            uow.commit()
+        if optimistic:
+            with uow_factory() as read:
+                self._prepare(read.session, outcomes, single, counts, lock_stock=False)
+            with uow_factory() as uow:
+                begin_writing(uow.session)
+                self._check_still_valid(uow.session)
+                self._write(uow, stale_on_guard=True)
+        else:
+            with uow_factory() as uow:
+                begin_writing(uow.session)
+                self._prepare(uow.session, outcomes, single, counts, lock_stock=True)
+                self._write(uow, stale_on_guard=False)
         stats.batched += counts.batched
         stats.existing += counts.existing
         stats.rejected += counts.rejected
         return outcomes, single
+
+    def _prepare(
+        self,
+        session: Session,
+        outcomes: list[BatchOutcome | None],
+        single: list[int],
+        counts: BatchStats,
+        *,
+        lock_stock: bool,
+    ) -> None:
+        self.config = self.cache.snapshot(session)
+        accepted = self._validate(session, outcomes, counts)
+        self._read_stock(
+            session, [line.sku for _, order, _ in accepted for line in order.lines], lock=lock_stock
+        )
+        batchable = self._batchable_registry()
+        for index, order, token in accepted:
+            channel = self.config.channels[order.channel]
+            if not batchable:
+                single.append(index)
+                continue
+            staging = _Staging(order, token, order.channel)
+            staged = None
+            try:
+                staged = self.instances.stage(
+                    session,
+                    channel.process_id,
+                    {"order_id": order.id, "channel": order.channel, "total": str(order.totals.total.amount)},
+                    business_key=order.id,
+                    now=self.workflow.clock(),
+                    handlers=self._handlers(staging),
+                )
+            except Exception:  # the single path reports the problem as it always does
+                staged = None
+            if staged is None or staging.not_batchable is not None:
+                single.append(index)
+                continue
+            self._keep(staging, staged.instance_id, staged.events)
+            self.instances.add(staged)
+            outcomes[index] = BatchOutcome(order.id, True)
+            self.kept_indexes.append(index)
+            counts.batched += 1
+
+    def _check_still_valid(self, session: Session) -> None:
+        """Under the write lock: the configuration, the repeats and the buffered messages are as prepared."""
+        if self.cache.snapshot(session).fingerprint != self.config.fingerprint:
+            raise _StaleSnapshot("the configuration changed")
+        kept = [self.requests[index] for index in self.kept_indexes]
+        found = _existing(session, kept)
+        if found.by_external or found.by_key:
+            raise _StaleSnapshot("an order of the batch was placed meanwhile")
+        if self.instances.buffered_since(session):
+            raise _StaleSnapshot("a message for a new instance was buffered meanwhile")
+
+    def _write(self, uow: SqlUnitOfWork, *, stale_on_guard: bool) -> None:
+        for event in self.events:
+            uow.record(event)
+        try:
+            self._flush(uow.session)
+        except _GuardRefused as refused:
+            if stale_on_guard:
+                raise _StaleSnapshot(str(refused)) from refused
+            raise
+        uow.commit()
 
     def _validate(
         self, session: Session, outcomes: list[BatchOutcome | None], counts: BatchStats
@@ -395,7 +455,7 @@ class _Batch:
             )
         return order, token
 
-    def _read_stock(self, session: Session, skus: Sequence[str]) -> None:
+    def _read_stock(self, session: Session, skus: Sequence[str], *, lock: bool) -> None:
         wanted = sorted(set(skus))
         if not wanted:
             return
@@ -405,7 +465,7 @@ class _Batch:
             .where(c.sku.in_(wanted))
             .order_by(c.warehouse_code, c.sku)
         )
-        if session.get_bind().dialect.name == "postgresql":
+        if lock and session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         for row in session.execute(query):
             self.available[(row.warehouse_code, row.sku)] = row.on_hand - row.reserved
@@ -598,9 +658,7 @@ class _Batch:
 
     # --- keeping and writing ----------------------------------------------------------------------
 
-    def _keep(
-        self, uow: SqlUnitOfWork, s: _Staging, instance_id: str, workflow_events: list[dict[str, Any]]
-    ) -> None:
+    def _keep(self, s: _Staging, instance_id: str, workflow_events: list[dict[str, Any]]) -> None:
         order = s.order
         row = self.order_row_of[order.id]
         created = {
@@ -615,9 +673,8 @@ class _Batch:
             moved = order_status.PROJECTION.by_event.get(event["type"])
             if moved is not None and status not in order_status.FINAL_STATUSES:
                 status, updated_at = moved.value, datetime.fromisoformat(event["at"])
-            uow.record(event)
-        for event in workflow_events:
-            uow.record(event)
+            self.events.append(event)
+        self.events.extend(workflow_events)
         row.update(status=status, updated_at=updated_at, process_instance_id=instance_id)
         for key, units in s.taken.items():
             self.available[key] -= units

@@ -11,10 +11,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from order_shop import Shop, order_draft
 
 from conveyor.errors import ConveyorError
-from conveyor.services import configuration
+from conveyor.services import configuration, inventory, order_batch
 from conveyor.services.config_cache import ConfigCache
 from conveyor.services.order_batch import BatchStats, OrderRequest, place_orders
 
@@ -250,3 +251,48 @@ def test_configuration_changes_reach_the_next_batch(shop: Shop) -> None:
     )
     assert cache.reloads == 2
     assert after[0].rejected and after[0].error is not None and "GBP" in str(after[0].error)
+
+
+def test_what_moves_while_a_batch_is_prepared_sends_it_back_under_the_lock(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is prepared outside the write lock; a repeat placed meanwhile, or stock taken meanwhile,
+    is noticed under the lock and the batch is prepared again there (nothing placed twice, no oversell)."""
+    shop.receive("BER-1", "SPEAKER-MINI", 3)
+    real_begin = order_batch.begin_writing
+    pending: list[str] = []
+
+    def meanwhile(session: Any) -> None:  # just before the batch takes the write lock
+        move = pending.pop() if pending else None
+        if move == "repeat":  # another process placed one of the batch's orders in between
+            shop.place(order_draft("W-1", [("SPEAKER-MINI", 1)]))
+        elif move == "stock":  # someone wrote a speaker off in between
+            inventory.adjust_stock(
+                shop.runtime.unit_of_work(),
+                warehouse="BER-1",
+                sku="SPEAKER-MINI",
+                quantity=-1,
+                reason="damaged",
+            )
+        real_begin(session)
+
+    monkeypatch.setattr(order_batch, "begin_writing", meanwhile)
+    pending.append("repeat")
+    first = place_orders(
+        shop.runtime.unit_of_work,
+        shop.workflow,
+        [OrderRequest("web", order_draft("W-1", [("SPEAKER-MINI", 1)]))],
+        now=shop.clock(),
+    )
+    assert not first[0].created and first[0].order_id is not None  # found as a repeat the second time
+    pending.append("stock")
+    second = place_orders(
+        shop.runtime.unit_of_work,
+        shop.workflow,
+        [OrderRequest("web", order_draft(f"W-{n}", [("SPEAKER-MINI", 1)])) for n in (2, 3)],
+        now=shop.clock(),
+    )
+    statuses = sorted(shop.status(o.order_id or "") for o in second)
+    assert statuses == ["backordered", "picking"]  # 3 units, 1 written off, 1 taken by W-1: one left
+    assert shop.sql("SELECT reserved, on_hand FROM stock_levels WHERE sku = 'SPEAKER-MINI'")[0] == (2, 2)
+    assert shop.ledger_violations() == []

@@ -57,6 +57,7 @@ class StagedStart:
     history: list[tuple[str, datetime, str, str, str | None]]
     #: events in the order the ordinary path records them (task.created..., process_instance.started)
     events: list[dict[str, Any]]
+    message_waits: list[tuple[Wait, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class InstanceBatch:
     history: list[tuple[str, datetime, str, str, str | None]] = field(default_factory=list)
     #: message name -> correlation keys of unexpired buffered messages (read once per batch)
     _buffered: dict[str, set[str | None]] | None = None
+    #: the message waits of the staged starts, and the time they were staged at (``buffered_since``)
+    _message_waits: list[tuple[Wait, datetime]] = field(default_factory=list)
 
     def stage(
         self,
@@ -100,6 +103,7 @@ class InstanceBatch:
             return None
         if any(self._has_buffered(session, w, now) for w in after if w.kind in _MESSAGE_WAITS):
             return None
+        message_waits = [(w, now) for w in after if w.kind in _MESSAGE_WAITS and w.message_name]
         saved = instance.to_state()
         root = saved["root"]
         process_variables: dict[str, Any] = next((s[5] for s in saved["s"] if s[0] == root), {})
@@ -136,7 +140,15 @@ class InstanceBatch:
                 for h in instance.drain_history()
             ],
             events=events,
+            message_waits=message_waits,
         )
+
+    def buffered_since(self, session: Session) -> bool:
+        """Whether a message for one of the staged waits is buffered now (checked again under the lock)."""
+        if not self._message_waits:
+            return False
+        self._buffered = None
+        return any(self._has_buffered(session, wait, at) for wait, at in self._message_waits)
 
     def _has_buffered(self, session: Session, wait: Wait, now: datetime) -> bool:
         """A buffered message is there for this wait (the ordinary path delivers it in the start)."""
@@ -157,6 +169,7 @@ class InstanceBatch:
         self.waits.extend(staged.waits)
         self.tasks.extend(staged.tasks)
         self.history.extend(staged.history)
+        self._message_waits.extend(staged.message_waits)
 
     def flush(self, session: Session) -> None:
         """Insert everything collected (instances first: the other rows refer to them)."""
@@ -197,6 +210,7 @@ class InstanceBatch:
             connection.exec_driver_sql(sql, history)
         self.instances, self.waits, self.tasks, self.history = [], [], [], []
         self._buffered = None
+        self._message_waits = []
 
 
 def _wait_row(instance_id: str, wait: Wait) -> dict[str, Any]:
