@@ -1,7 +1,8 @@
 """Returns (RMA): what may be returned, the inspection of what came back, and the settings.
 
 ``plan_return`` decides whether a return request can be accepted: the reason
-code is a configured one, every line names a shipped order line with no more
+code is one of the exception register's return reasons (``exceptions.return_reasons``,
+which also map each code to its category), every line names a shipped order line with no more
 units than were shipped and not already returned (by another open or received
 return), and the request is inside the return window, counted in days from the
 delivery (from the hand-over while no delivery was reported). Every bad line
@@ -114,16 +115,6 @@ class ReturnSettings:
     auto_approve_below: Decimal | None = Decimal("50.00")
     parcel_wait_days: int = 21
     warehouse: str | None = None  # None: the warehouse that shipped the line
-    reason_codes: tuple[str, ...] = (
-        "damaged",
-        "defective",
-        "wrong_item",
-        "not_as_described",
-        "size_fit",
-        "no_longer_needed",
-        "late_delivery",
-        "other",
-    )
 
     def auto_approves(self, value: Money) -> bool:
         return self.auto_approve_below is not None and value.amount < self.auto_approve_below
@@ -134,7 +125,6 @@ class ReturnSettings:
             "auto_approve_below": None if self.auto_approve_below is None else str(self.auto_approve_below),
             "parcel_wait_days": self.parcel_wait_days,
             "warehouse": self.warehouse,
-            "reason_codes": list(self.reason_codes),
         }
 
 
@@ -148,19 +138,20 @@ def plan_return(
     now: datetime,
     settings: ReturnSettings,
     currency: str,
+    reason_codes: Sequence[str],
 ) -> ReturnPlan:
     """The accepted return, or ``InvalidReturn`` / ``ReturnWindowClosed`` naming the problem."""
     problems = Problems()
     if not isinstance(reason_code, str) or not reason_code.strip():
-        problems.add("reason_code", f"is required: one of {', '.join(settings.reason_codes)}")
+        problems.add("reason_code", f"is required: one of {', '.join(reason_codes)}")
         code = ""
     else:
         code = reason_code.strip()
-        if code not in settings.reason_codes:
+        if code not in reason_codes:
             problems.add(
                 "reason_code",
-                f"unknown reason code {code!r}{did_you_mean(code, settings.reason_codes)}; "
-                f"use one of {', '.join(settings.reason_codes)}",
+                f"unknown reason code {code!r}{did_you_mean(code, reason_codes)}; "
+                f"use one of {', '.join(reason_codes)}",
             )
     if reason_text is not None and not isinstance(reason_text, str):
         problems.add("reason_text", f"must be text, got {reason_text!r}")
@@ -297,9 +288,7 @@ def read_inspection(data: Mapping[str, Any], line_nos: Sequence[int]) -> tuple[L
 
 # --- configuration --------------------------------------------------------------------------------
 
-RETURN_FIELDS = frozenset(
-    {"window_days", "auto_approve_below", "parcel_wait_days", "warehouse", "reason_codes"}
-)
+RETURN_FIELDS = frozenset({"window_days", "auto_approve_below", "parcel_wait_days", "warehouse"})
 CARRIER_EXCEPTION_FIELDS = frozenset({"lost_codes", "damaged_codes"})
 
 
@@ -334,16 +323,6 @@ def read_return_settings(
     auto = _amount(entry, "auto_approve_below", default.auto_approve_below)
     wait = entry.integer("parcel_wait_days", default=default.parcel_wait_days, minimum=1)
     warehouse = entry.text("warehouse", required=False) or None
-    codes: list[str] = []
-    for index, raw in enumerate(entry.items("reason_codes")):
-        if not isinstance(raw, str) or not raw.strip():
-            entry.add(("reason_codes", index), f"must be a reason code such as 'damaged', got {raw!r}")
-        elif raw in codes:
-            entry.add(("reason_codes", index), f"{raw!r} is listed twice")
-        else:
-            codes.append(raw.strip())
-    if "reason_codes" in entry.data and not codes and entry.clean:
-        entry.add("reason_codes", "must list at least one reason code")
     if own and problems:
         raise_problems(InvalidConfigDocument, "The returns settings are not valid", problems.items)
     return ReturnSettings(
@@ -351,7 +330,6 @@ def read_return_settings(
         auto,
         wait if wait is not None else default.parcel_wait_days,
         warehouse,
-        tuple(codes) or default.reason_codes,
     )
 
 

@@ -151,7 +151,7 @@ def label_pdf(session: Session, return_id: str) -> bytes:
         raise ReturnStateConflict(
             f"Return {return_id} has no label yet (it is {row.status}); "
             "the label is issued once it is approved",
-            status=row.status,
+            return_status=row.status,
         )
     return bytes(row.label_pdf)
 
@@ -241,6 +241,7 @@ def request_return(
             now=now,
             settings=settings,
             currency=order.currency,
+            reason_codes=sorted(register.current_settings(session).return_reasons),
         )
         warehouse = settings.warehouse or warehouse_of.get(plan.lines[0].sku)
         if warehouse is None:  # pragma: no cover - a shipped line always has a shipment movement
@@ -369,7 +370,7 @@ def receive_return(
                 if current in ("received", "closed")
                 else f"it is {current}; only an approved return (label issued) can be received"
             )
-            raise ReturnStateConflict(f"Return {return_id} cannot be received: {why}", status=current)
+            raise ReturnStateConflict(f"Return {return_id} cannot be received: {why}", return_status=current)
         workflow_of(uow).correlate(
             PARCEL_MESSAGE, return_id, {"received_by": received_by or ""}, buffer=False, uow=uow
         )
