@@ -38,10 +38,12 @@ from sqlalchemy.orm import Session
 from conveyor.adapters.db.exception_tables import exception_history, exception_records, exception_settings
 from conveyor.adapters.db.order_tables import orders
 from conveyor.adapters.db.workflow_tables import incidents
+from conveyor.adapters.workflow.jobs import write_transaction
 from conveyor.domain.exceptions import (
     DONE_STATUSES,
     SEVERITIES,
     STATUSES,
+    TYPE_PATTERN,
     Classifier,
     ExceptionSettings,
     can_move,
@@ -182,6 +184,18 @@ def record_exception(
     problems = Problems()
     if not isinstance(type, str) or not type.strip():
         problems.add("type", "is required (a dotted name such as 'pick.short')")
+    elif not TYPE_PATTERN.match(type.strip()) or len(type.strip()) > 100:
+        problems.add(
+            "type", f"must be dotted lower-case words such as 'pick.short' (at most 100), got {type!r}"
+        )
+    for name, value, size in (
+        ("order_id", order_id, 100), ("order_line_id", order_line_id, 100), ("sku", sku, 64),
+        ("warehouse_code", warehouse_code, 64), ("carrier_code", carrier_code, 64),
+        ("process_instance_id", process_instance_id, 100), ("reason_code", reason_code, 64),
+        ("owner_group", owner_group, 100), ("assignee", assignee, 200),
+    ):  # fmt: skip
+        if value is not None and len(str(value)) > size:
+            problems.add(name, f"must be at most {size} characters")
     if not isinstance(summary, str) or not summary.strip():
         problems.add("summary", "is required")
     if category is not None and category not in settings.categories:
@@ -289,6 +303,7 @@ def update_exception(
     before). A closed record cannot change (409).
     """
     session = uow.session
+    write_transaction(session)  # SQLite: take the write lock before reading, so a race is a 409, not a 503
     current = _load(session, exception_id)
     problems = Problems()
     if status is not None and status not in STATUSES:
@@ -298,6 +313,9 @@ def update_exception(
     for name, value in (("resolution", resolution), ("root_cause", root_cause)):
         if value is not None and not value.strip():
             problems.add(name, "must not be empty")
+    for name, value, size in (("assignee", assignee, 200), ("owner_group", owner_group, 100)):
+        if value is not UNSET and value is not None and len(value) > size:
+            problems.add(name, f"must be at most {size} characters")
     problems.raise_if_any(InvalidException, "The change is invalid")
     if expected_revision is not None and expected_revision != current["revision"]:
         raise ExceptionChanged(
@@ -382,6 +400,7 @@ def resolve_exception(
     actor: str | None = None,
 ) -> None:
     """Resolve an open or in-progress record (``exception.resolved``); 409 when already resolved or closed."""
+    write_transaction(uow.session)
     current = _load(uow.session, exception_id)
     if current["status"] in DONE_STATUSES:
         raise ExceptionStatusConflict(
