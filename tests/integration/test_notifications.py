@@ -274,3 +274,87 @@ def test_the_documented_python_example_runs(
     namespace: dict[str, Any] = {"print": lambda *args: printed.append(args)}
     exec(compile(block.group(1), str(docs), "exec"), namespace)
     assert printed == [("ada@example.com", "|", "We received your order ORD-DEMO-1")]
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made with the openssl tool; skip without it)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"shop", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # implicit TLS
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_and_credentials_reach_a_server_that_requires_them(
+    migrated_runtime: Runtime, certificate: tuple[Path, Path], mode: str
+) -> None:
+    import ssl
+
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox, port = Inbox(), _free_port()
+    options: dict[str, Any] = {"authenticator": _authenticator, "auth_required": True}
+    if mode == "starttls":
+        options |= {"tls_context": server_context, "require_starttls": True}
+    else:
+        # implicit TLS: aiosmtpd does not see the socket is encrypted, so it must not insist on STARTTLS
+        options |= {"ssl_context": server_context, "auth_require_tls": False}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        notification_id = _queue(migrated_runtime)
+        common = {"host": "127.0.0.1", "port": port, "tls": mode, "username": "shop", "ca_file": cert}
+        wrong = load_smtp_settings(**common, password="wrong", max_attempts=1)
+        deliver_due_notifications(migrated_runtime.session_factory, settings=wrong)
+        failed = _row(migrated_runtime, notification_id)
+        assert failed["status"] == "failed" and "Authentication" in failed["last_error"]
+
+        notification_id = _queue(migrated_runtime)
+        settings = load_smtp_settings(**common, password="s3cret")
+        assert deliver_due_notifications(migrated_runtime.session_factory, settings=settings) == 1
+    finally:
+        controller.stop()
+    assert _row(migrated_runtime, notification_id)["status"] == "sent"
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["ada@example.com"]]
+
+
+def test_a_server_certificate_nobody_vouches_for_is_refused(
+    migrated_runtime: Runtime, certificate: tuple[Path, Path]
+) -> None:
+    import ssl
+
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=server_context)
+    controller.start()
+    try:
+        notification_id = _queue(migrated_runtime)
+        settings = load_smtp_settings(
+            host="127.0.0.1", port=port, tls="ssl", max_attempts=1
+        )  # system CAs only
+        deliver_due_notifications(migrated_runtime.session_factory, settings=settings)
+    finally:
+        controller.stop()
+    row = _row(migrated_runtime, notification_id)
+    assert row["status"] == "failed" and "CERTIFICATE_VERIFY_FAILED" in row["last_error"]
+    assert inbox.envelopes == []

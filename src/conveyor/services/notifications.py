@@ -74,6 +74,10 @@ class SmtpSettings(BaseSettings):
     password: SecretStr | None = None
     from_address: str = Field(default="Conveyor <no-reply@localhost>", description="The From header")
     timeout_seconds: float = Field(default=10.0, gt=0)
+    ca_file: Path | None = Field(
+        default=None,
+        description="Trust the CAs in this PEM file (a relay with a private CA); system CAs otherwise",
+    )
     dev_dir: Path | None = Field(
         default=None, description="Development mode: write each message as an .eml file here, send nothing"
     )
@@ -289,7 +293,7 @@ def transmit(message: EmailMessage, settings: SmtpSettings, notification_id: int
         partial.write_bytes(message.as_bytes())
         partial.replace(target)  # a reader never sees half a file
         return
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
     smtp: smtplib.SMTP
     if settings.tls == "ssl":
         smtp = smtplib.SMTP_SSL(
