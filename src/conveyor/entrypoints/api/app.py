@@ -17,6 +17,7 @@ from conveyor import __version__
 from conveyor.bootstrap import Runtime, build_runtime
 from conveyor.config import Settings
 from conveyor.entrypoints.api.docs import install_docs
+from conveyor.entrypoints.api.metrics import install_metrics
 from conveyor.entrypoints.api.middleware import RequestContextMiddleware
 from conveyor.entrypoints.api.openapi import install_problem_openapi
 from conveyor.entrypoints.api.problems import install_problem_handlers
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    install_metrics(app, runtime)  # GET /metrics and the HTTP request counters
 
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authenticate)])
     for router in PROTECTED_ROUTERS:
