@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import httpx
 from sqlalchemy import String, cast, func, literal, select, update
@@ -103,7 +104,7 @@ class MessageNames:
         return name in self.starts or name in self.caught
 
 
-_NAMES_CACHE: dict[int, tuple[Any, MessageNames]] = {}
+_NAMES_CACHE: WeakKeyDictionary[WorkflowRuntime, tuple[Any, MessageNames]] = WeakKeyDictionary()
 
 
 def message_names(runtime: WorkflowRuntime, session: Session) -> MessageNames:
@@ -111,7 +112,7 @@ def message_names(runtime: WorkflowRuntime, session: Session) -> MessageNames:
     runtime.models.refresh(session, max_age=1.0)
     library = runtime.models.library
     signature = tuple((pid, tuple(library.versions(pid))) for pid in sorted(library.process_ids()))
-    cached = _NAMES_CACHE.get(id(runtime))
+    cached = _NAMES_CACHE.get(runtime)
     if cached is not None and cached[0] == signature:
         return cached[1]
     names = MessageNames()
@@ -125,7 +126,7 @@ def message_names(runtime: WorkflowRuntime, session: Session) -> MessageNames:
                     names.caught.add(node.message.name)
                 elif isinstance(node, Event) and node.kind in CATCHING:
                     names.caught.update(d.message.name for d in node.definitions if d.message is not None)
-    _NAMES_CACHE[id(runtime)] = (signature, names)
+    _NAMES_CACHE[runtime] = (signature, names)
     return names
 
 

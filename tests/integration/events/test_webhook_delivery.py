@@ -21,6 +21,7 @@ from conveyor.errors import InvalidInput
 from conveyor.services import outbox, webhooks
 from conveyor.services.dispatcher import Dispatcher
 from conveyor.services.webhooks import DeliverySettings
+from conveyor.services.workers import WorkerPool
 from conveyor.services.workflow import Workflow
 
 __all__ = ["receiver"]
@@ -349,3 +350,25 @@ def test_two_dispatchers_deliver_each_event_once_and_in_order_per_subject(
     for subject in subjects:
         steps = [r.event["data"]["n"] for r in receiver.received if r.event["subject"] == subject]
         assert steps == [0, 1, 2, 3, 4]
+
+
+def test_the_worker_pool_runs_a_dispatcher_thread_that_delivers(
+    migrated_runtime: Runtime, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONVEYOR_WEBHOOK_ALLOW_LOOPBACK", "true")
+    monkeypatch.setenv("CONVEYOR_DISPATCH_POLL_SECONDS", "0.05")
+    setup = Setup(migrated_runtime, receiver)
+    setup.subscribe(["order.*"])
+    pool = WorkerPool(setup.workflow, 1)
+    assert pool.dispatcher is not None
+    pool.start()
+    try:
+        setup.record(order_event("order.created", "ORD-POOL"))
+        for _ in range(600):  # a bound, not a timing assertion: the thread polls every 50 ms
+            if receiver.accepted():
+                break
+            threading.Event().wait(0.05)
+    finally:
+        pool.stop()
+    assert [e["subject"] for e in receiver.accepted()] == ["ORD-POOL"]
+    assert WorkerPool(setup.workflow, 0).dispatcher is None  # --workers 0: nothing runs
