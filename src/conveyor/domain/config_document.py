@@ -41,9 +41,14 @@ from conveyor.domain.currencies import MINOR_UNITS
 from conveyor.domain.errors import InvalidConfigDocument
 from conveyor.domain.exceptions import collect_exception_settings
 from conveyor.domain.problems import FieldProblem, PathPart, Problems, did_you_mean, raise_problems
+from conveyor.domain.refunds import read_finance_settings
+from conveyor.domain.returns import read_carrier_exception_settings, read_return_settings
 from conveyor.domain.warehouse import Warehouse
 
-SECTIONS = ("currency", "categories", "products", "warehouses", "channels", "carriers", "exceptions")
+SECTIONS = (
+    "currency", "categories", "products", "warehouses", "channels", "carriers", "exceptions",
+    "finance", "returns", "carrier_exceptions",
+)  # fmt: skip
 
 AttributeProblem = tuple[Sequence[PathPart], str]
 AttributeValidator = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[AttributeProblem]]
@@ -135,6 +140,12 @@ def _read(
     carriers = section("carriers", lambda item, loc: read_carrier(item, loc, problems, currency))
     if data.get("exceptions") is not None:  # the exception register's settings (domain/exceptions.py)
         collect_exception_settings(data["exceptions"], ("exceptions",), problems)
+    if data.get("finance") is not None:  # refunds (domain/refunds.py)
+        read_finance_settings(data["finance"], ("finance",), problems)
+    if data.get("returns") is not None:  # returns (domain/returns.py)
+        read_return_settings(data["returns"], ("returns",), problems)
+    if data.get("carrier_exceptions") is not None:
+        read_carrier_exception_settings(data["carrier_exceptions"], ("carrier_exceptions",), problems)
 
     _unique(problems, "categories", "code", ((i, c.code) for i, c in categories))
     _unique(problems, "products", "sku", ((i, p.sku) for i, p in products))

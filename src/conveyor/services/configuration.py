@@ -35,6 +35,7 @@ from conveyor.domain.config_export import document_to_mapping
 from conveyor.domain.errors import InvalidConfigDocument
 from conveyor.domain.problems import FieldProblem, raise_problems
 from conveyor.services import exceptions as register
+from conveyor.services import finance_settings
 from conveyor.services.attribute_schemas import attribute_problems, schema_problems
 from conveyor.services.config_changes import SECTIONS, ConfigChanges, SectionChanges, compare
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -181,12 +182,16 @@ def apply_configuration(
         wanted, present = read_document(data, current, known)
         changes = compare(current, wanted, present, _active_codes(current))
         changes = _exception_changes(uow, changes, data)
+        changes = _finance_changes(uow, changes, data)
         _check_removed_categories(changes, wanted, current)
         if dry_run or changes.is_empty:
             return changes
         _write(config, changes, wanted, datetime.now(UTC))
         if "exceptions" in changes.sections and not changes.sections["exceptions"].is_empty:
             register.save_settings(uow.session, data["exceptions"], datetime.now(UTC))
+        for section in finance_settings.SECTIONS:  # finance, returns, carrier_exceptions
+            if section in changes.sections and not changes.sections[section].is_empty:
+                finance_settings.save_section(uow.session, section, data[section], datetime.now(UTC))
         uow.commit()
     return ConfigChanges(changes.sections, applied=True)
 
@@ -200,6 +205,22 @@ def _exception_changes(uow: SqlUnitOfWork, changes: ConfigChanges, data: Any) ->
     differing = tuple(sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k)))
     section = SectionChanges(changed={"exceptions": differing}) if differing else SectionChanges()
     return ConfigChanges({**changes.sections, "exceptions": section}, changes.applied)
+
+
+def _finance_changes(uow: SqlUnitOfWork, changes: ConfigChanges, data: Any) -> ConfigChanges:
+    """The ``finance``, ``returns`` and ``carrier_exceptions`` sections' changes (keys that differ)."""
+    if not isinstance(data, Mapping):
+        return changes
+    stored_sections = finance_settings.stored_sections(uow.session)
+    sections = dict(changes.sections)
+    for name in finance_settings.SECTIONS:
+        wanted = data.get(name)
+        if not isinstance(wanted, Mapping):
+            continue
+        stored = stored_sections.get(name) or {}
+        differing = tuple(sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k)))
+        sections[name] = SectionChanges(changed={name: differing}) if differing else SectionChanges()
+    return ConfigChanges(sections, changes.applied)
 
 
 def load_default_configuration(uow: SqlUnitOfWork) -> ConfigChanges | None:
@@ -225,4 +246,5 @@ def export_configuration(uow: SqlUnitOfWork) -> dict[str, Any]:
     with uow:
         document = document_to_mapping(stored_document(SqlConfiguration(uow.session)))
         exceptions = register.stored_settings_document(uow.session)
-        return document | ({"exceptions": dict(exceptions)} if exceptions is not None else {})
+        document |= {"exceptions": dict(exceptions)} if exceptions is not None else {}
+        return document | finance_settings.stored_sections(uow.session)
