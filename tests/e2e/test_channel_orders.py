@@ -381,3 +381,37 @@ def test_the_documented_python_sender_runs(shop: ShopApi, monkeypatch: pytest.Mo
         namespace,
     )
     assert printed == [(201, "created")]
+
+
+@pytest.mark.parametrize("mapped", [True, False], ids=["placed", "held"])
+def test_concurrent_deliveries_of_one_platform_order_store_it_once(
+    shop: ShopApi, shared_dir: Path, mapped: bool
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conveyor.services import channel_orders as service
+    from conveyor.services.workflow import workflow_for
+
+    if mapped:
+        _map_ipods(shop)
+    body = _raw(shared_dir, "shopify", "order.json")
+    headers = {"X-Shopify-Hmac-Sha256": _hmac(SHOPIFY_SECRET, body)}
+    workflow = workflow_for(shop.runtime)
+
+    def deliver(_: int) -> service.ChannelDelivery:
+        return service.receive_order(
+            shop.runtime.unit_of_work, workflow, channel_code="shopify-us", body=body, headers=headers,
+            env={"TEST_SHOPIFY_SECRET": SHOPIFY_SECRET},
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(deliver, range(4)))
+    assert _count(shop, channel_orders) == 1
+    assert _count(shop, orders) == (1 if mapped else 0)
+    assert len({r.channel_order["id"] for r in results}) == 1
+    if mapped:
+        assert sorted(r.outcome for r in results) == ["created", "existing", "existing", "existing"]
+        assert len({r.order_id for r in results}) == 1
+    else:
+        assert {r.outcome for r in results} == {"held"}
+        assert len(_events(shop, "exception.recorded")) == 1

@@ -116,7 +116,7 @@ def _parse(body: bytes) -> Any:
             errors=[{"loc": ["body"], "path": "body", "msg": "too large"}],
         )
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
+        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as err:
         raise InvalidChannelPayload(
             f"The body is not JSON: {err}",
@@ -351,9 +351,19 @@ def receive_order(
             return ChannelDelivery(outcome, _view(refreshed), existing.order_id)
         skus, unmapped = _resolve(uow, channel_code, mapped)
         if unmapped:
-            held = _hold(uow, channel, connector, mapped, body, unmapped, moment)
-            uow.commit()
-            return ChannelDelivery("held", held, None)
+            try:
+                held = _hold(uow, channel, connector, mapped, body, unmapped, moment)
+                uow.commit()
+            except IntegrityError:  # a concurrent delivery of the same order held it first
+                held = {}
+            if held:
+                return ChannelDelivery("held", held, None)
+        else:
+            held = None
+    if held is not None:  # lost the race above: answer with what the winner stored
+        with uow_factory() as uow:
+            row = _find(uow, channel_code, mapped.platform_order_id)
+        return ChannelDelivery("held" if row.state == "held" else "existing", _view(row), row.order_id)
 
     placed = place_order(uow_factory, workflow, channel=channel_code, draft=mapped.draft(skus), now=moment)
     row = _link(uow_factory, channel, mapped, body, placed, moment)

@@ -201,12 +201,15 @@ def currency_of(raw: Any, loc: Loc, problems: Problems) -> str | None:
     return raw.upper()
 
 
+MAX_QUANTITY = 1_000_000
+
+
 def quantity(raw: Any, loc: Loc, problems: Problems) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int):
         problems.add(loc, f"must be a whole number of units, got {raw!r}")
         return None
-    if raw < 1:
-        problems.add(loc, f"must be at least 1, got {raw}")
+    if not 1 <= raw <= MAX_QUANTITY:
+        problems.add(loc, f"must be between 1 and {MAX_QUANTITY:,} units, got {raw}")
         return None
     return raw
 
