@@ -268,7 +268,7 @@ def write_import_file(path: Path, count: int, prefix: str) -> None:
             stream.write(json.dumps(body, separators=(",", ":")) + "\n")
 
 
-def import_run(url: str, count: int, batch_size: int, prefix: str) -> dict[str, Any]:
+def import_run(url: str, count: int, batch_size: int, prefix: str, jobs: int = 1) -> dict[str, Any]:
     """``conveyor orders import`` of ``count`` generated orders in a child process: rate and peak RSS."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{prefix}.jsonl"
@@ -277,12 +277,13 @@ def import_run(url: str, count: int, batch_size: int, prefix: str) -> dict[str, 
         command = [
             sys.executable, "-c", "from conveyor.entrypoints.cli import main; main()",
             "orders", "import", str(path), "--channel", "web", "--no-progress",
-            "--batch-size", str(batch_size),
+            "--batch-size", str(batch_size), "--jobs", str(jobs),
         ]  # fmt: skip
         out, err = Path(folder) / "out.txt", Path(folder) / "err.txt"
         with out.open("w") as stdout, err.open("w") as stderr:
             child = subprocess.Popen(command, env=environment, stdout=stdout, stderr=stderr)
-            _, status, usage = os.wait4(child.pid, 0)  # the child's own peak resident memory
+            _, status, usage = os.wait4(child.pid, 0)  # the child's own peak resident memory (its
+            # --jobs workers are its children: their peaks are in RUSAGE_CHILDREN, see below)
             child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             raise SystemExit(f"import failed ({child.returncode}): {err.read_text()[-2000:]}")
@@ -291,6 +292,7 @@ def import_run(url: str, count: int, batch_size: int, prefix: str) -> dict[str, 
         peak_kib = usage.ru_maxrss
     return {
         "orders": count,
+        "jobs": jobs,
         "placed": summary["placed"],
         "per_second": summary["orders_per_second"],
         "file_mib": round(file_mib, 1),
@@ -325,10 +327,13 @@ def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any
                 "per_second": round(rate, 1), "orders": args.n, "clients": args.clients,
             })  # fmt: skip
         if args.import_orders:
-            small = import_run(url, max(1, args.import_orders // 10), args.batch_size, "IMPSMALL")
-            large = import_run(url, args.import_orders, args.batch_size, "IMPLARGE")
+            small = import_run(
+                url, max(1, args.import_orders // 10), args.batch_size, "IMPSMALL", args.import_jobs
+            )
+            large = import_run(url, args.import_orders, args.batch_size, "IMPLARGE", args.import_jobs)
             for found in (small, large):
-                extra.append({"database": database, "measure": f"import {found['orders']} (jsonl)", **found})
+                measure = f"import {found['orders']} (jsonl, --jobs {found['jobs']})"
+                extra.append({"database": database, "measure": measure, **found})
         placed, listed = check_pick_lists(runtime)
     finally:
         runtime.close()
@@ -375,6 +380,7 @@ def main() -> None:
         help="orders in the import run (0: skip; 100000: the target)",
     )
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even if a URL is set")
+    parser.add_argument("--import-jobs", type=int, default=2, help="conveyor orders import --jobs")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with sqlite_url() as url:

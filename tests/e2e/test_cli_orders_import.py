@@ -225,3 +225,19 @@ def test_a_stop_request_finishes_the_current_batch_then_stops(shop: Runtime, tmp
     )
     assert result.interrupted and result.placed == 4
     every_order_is_whole(shop)
+
+
+def test_several_jobs_import_side_by_side(shop: Runtime, database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "orders.jsonl"
+    lines = [jsonl_order(f"P-{n}", sku=("MUG-STONE", "TEE-BLK-M")[n % 2]) for n in range(20)]
+    lines[7] = jsonl_order("P-7", sku="NO-SUCH-SKU")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(database_url, str(path), "--channel", "web", "--jobs", "2", "--batch-size", "3")
+    assert result.exit_code == 1, result.output
+    assert (summary(result)["placed"], summary(result)["rejected"]) == (19, 1)
+    with (tmp_path / "orders.jsonl.rejects.csv").open(encoding="utf-8") as stream:
+        assert [row["line"] for row in csv.DictReader(stream)] == ["8"]
+    again = run(database_url, str(path), "--channel", "web", "--jobs", "2", "--batch-size", "3")
+    assert (summary(again)["placed"], summary(again)["already_present"]) == (0, 19)
+    assert rows(shop, "SELECT COUNT(*) FROM orders")[0][0] == 19
+    every_order_is_whole(shop)

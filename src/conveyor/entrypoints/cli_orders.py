@@ -9,13 +9,18 @@ current batch whole or not at all; run the same command again to continue),
 and the usual error codes (e.g. 3 for an unknown channel) when nothing could
 be imported.
 
-Ctrl-C or SIGTERM once: the batch being placed is finished and committed,
+``--jobs N`` places the batches in N worker processes: each prepares its
+batch (validation, the engine runs) outside the write lock, so they work side
+by side and take turns only to write.
+
+Ctrl-C or SIGTERM once: the batches being placed are finished and committed,
 then the import stops. A second Ctrl-C stops at once: the batch's transaction
 rolls back, so its orders are simply not there yet.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 from pathlib import Path
@@ -27,8 +32,14 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from conveyor.bootstrap import build_runtime, require_database
-from conveyor.config import load_settings
-from conveyor.services.order_import import DEFAULT_BATCH, ImportSummary, StopRequested, import_orders
+from conveyor.config import Settings, load_settings
+from conveyor.services.order_import import (
+    DEFAULT_BATCH,
+    ImportSummary,
+    StopRequested,
+    import_orders,
+    serve_batches,
+)
 from conveyor.services.workflow import workflow_for
 
 orders_app = typer.Typer(no_args_is_help=True, help="Orders: bulk import from CSV or JSONL files.")
@@ -55,6 +66,12 @@ def orders_import(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Orders per transaction", min=1)] = DEFAULT_BATCH,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes preparing batches side by side (they take turns to write)", min=1
+        ),
+    ] = 1,
 ) -> None:
     """Place every order of FILE in CHANNEL, in batches; re-running it skips what is already placed."""
     if not file.is_file():
@@ -100,6 +117,8 @@ def orders_import(
                 batch_size=batch_size,
                 progress=advance,
                 stop=stop,
+                jobs=jobs,
+                worker=functools.partial(_import_worker, runtime.settings),
             )
     except KeyboardInterrupt:
         _say("Interrupted: the batch being placed was rolled back; run the same command again to continue.")
@@ -113,6 +132,16 @@ def orders_import(
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _import_worker(settings: Settings, inbox: Any, outbox: Any, write_lock: Any) -> None:
+    """One ``--jobs`` worker process: its own runtime; the parent handles Ctrl-C (and stops workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    runtime = build_runtime(settings)
+    try:
+        serve_batches(runtime.unit_of_work, workflow_for(runtime), inbox, outbox, write_lock)
+    finally:
+        runtime.close()
 
 
 def _report(summary: ImportSummary) -> None:

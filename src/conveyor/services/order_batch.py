@@ -41,6 +41,7 @@ path is just slower.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -125,6 +126,8 @@ class BatchStats:
     single: int = 0
     existing: int = 0
     rejected: int = 0
+    #: batches prepared again under the lock because something moved while they were prepared
+    redone: int = 0
 
 
 class _NotBatchable(Exception):
@@ -139,8 +142,14 @@ def place_orders(
     now: datetime | None = None,
     cache: ConfigCache | None = None,
     stats: BatchStats | None = None,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> list[BatchOutcome]:
-    """Place ``requests`` as one batch (see the module docstring); one outcome per request, in order."""
+    """Place ``requests`` as one batch (see the module docstring); one outcome per request, in order.
+
+    ``write_lock`` (e.g. a ``multiprocessing.Lock`` shared by import workers) is held around each
+    write: writers of one import then hand the database over at once instead of polling SQLite's
+    busy timeout.
+    """
     stats = stats if stats is not None else BatchStats()
     if not requests:
         return []
@@ -153,12 +162,13 @@ def place_orders(
         while True:
             attempt += 1
             try:
-                batch = _Batch(workflow, requests, now, cache)
+                batch = _Batch(workflow, requests, now, cache, write_lock or nullcontext())
                 outcomes, single = batch.run(uow_factory, stats, optimistic=optimistic)
                 duplicates = batch.duplicates
                 break
             except _StaleSnapshot:  # something changed while the batch was prepared: again, under the lock
                 optimistic = False
+                stats.redone += 1
             except OperationalError as err:
                 if attempt >= BUSY_ATTEMPTS or not _is_busy(err):
                     raise
@@ -240,8 +250,10 @@ class _Batch:
         requests: Sequence[OrderRequest],
         now: datetime | None,
         cache: ConfigCache,
+        write_lock: AbstractContextManager[Any],
     ) -> None:
         self.workflow = workflow
+        self.write_lock = write_lock
         self.requests = requests
         self.fixed_now = now
         self.cache = cache
@@ -288,12 +300,12 @@ class _Batch:
         if optimistic:
             with uow_factory() as read:
                 self._prepare(read.session, outcomes, single, counts, lock_stock=False)
-            with uow_factory() as uow:
+            with self.write_lock, uow_factory() as uow:
                 begin_writing(uow.session)
                 self._check_still_valid(uow.session)
                 self._write(uow, stale_on_guard=True)
         else:
-            with uow_factory() as uow:
+            with self.write_lock, uow_factory() as uow:
                 begin_writing(uow.session)
                 self._prepare(uow.session, outcomes, single, counts, lock_stock=True)
                 self._write(uow, stale_on_guard=False)

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import queue
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from conveyor.errors import ConveyorError, InvalidInput, NotFound
 from conveyor.services.config_cache import ConfigCache, shared_config_cache
-from conveyor.services.order_batch import BatchStats, OrderRequest, place_orders
+from conveyor.services.order_batch import BatchOutcome, BatchStats, OrderRequest, place_orders
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.operations import Workflow
 
@@ -313,8 +315,15 @@ def import_orders(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     stop: StopRequested | None = None,
+    jobs: int = 1,
+    worker: Callable[[Any, Any, Any], None] | None = None,
 ) -> ImportSummary:
-    """Import ``path`` into ``channel``; see the module docstring."""
+    """Import ``path`` into ``channel``; see the module docstring.
+
+    ``jobs`` > 1 places the batches in that many worker processes started with ``worker(inbox,
+    outbox, write_lock)`` (a picklable callable that builds its own runtime and calls ``serve_batches``):
+    they prepare their batches at the same time and take turns only for the writes.
+    """
     chosen = detect_format(path, file_format)
     if batch_size < 1:
         raise InvalidInput(
@@ -326,6 +335,13 @@ def import_orders(
     if summary.rejects_path.exists():
         summary.rejects_path.unlink()  # the rejects of an earlier run are stale now
     rejects = RejectFile(summary.rejects_path)
+    if jobs > 1 and worker is None:
+        raise ValueError("several jobs need a worker to start")
+    placer: _Placer = (
+        _Parallel(worker, jobs, summary, rejects)  # type: ignore[arg-type]
+        if jobs > 1
+        else _InProcess(uow_factory, workflow, summary, rejects)
+    )
     started = time.perf_counter()
     try:
         with path.open("rb") as stream:
@@ -339,7 +355,7 @@ def import_orders(
                     continue
                 batch.append(row)
                 if len(batch) >= batch_size:
-                    _place(uow_factory, workflow, batch, summary, rejects)
+                    placer.place(batch)
                     batch = []
                     if progress is not None:
                         progress(counter.done, summary)
@@ -348,9 +364,13 @@ def import_orders(
                         break
             else:
                 if batch:
-                    _place(uow_factory, workflow, batch, summary, rejects)
+                    placer.place(batch)
+            placer.finish()
             if progress is not None:
                 progress(counter.done, summary)
+    except BaseException:
+        placer.abort()
+        raise
     finally:
         rejects.close()
         summary.seconds = time.perf_counter() - started
@@ -359,21 +379,147 @@ def import_orders(
     return summary
 
 
-def _place(
+def _count(row: ImportRow, result: tuple[str | None, bool, tuple[str, str] | None], summary: ImportSummary,
+           rejects: RejectFile) -> None:  # fmt: skip
+    _, created, error = result
+    if error is not None:
+        rejects.add(row, error[0], error[1])
+        summary.rejected += 1
+    elif created:
+        summary.placed += 1
+    else:
+        summary.already_present += 1
+
+
+def _results(outcomes: Sequence[BatchOutcome]) -> list[tuple[str | None, bool, tuple[str, str] | None]]:
+    """Outcomes as plain tuples (what crosses a process boundary): order id, created, (code, reason)."""
+    return [
+        (o.order_id, o.created, None if o.error is None else (o.error.code, reason_of(o.error)))
+        for o in outcomes
+    ]
+
+
+class _Placer(Protocol):
+    def place(self, batch: list[ImportRow]) -> None: ...
+    def finish(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class _InProcess:
+    """Batches placed one after the other in this process."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        workflow: Workflow,
+        summary: ImportSummary,
+        rejects: RejectFile,
+    ) -> None:
+        self.uow_factory, self.workflow, self.summary, self.rejects = uow_factory, workflow, summary, rejects
+
+    def place(self, batch: list[ImportRow]) -> None:
+        requests = [row.request for row in batch if row.request is not None]
+        outcomes = place_orders(self.uow_factory, self.workflow, requests, stats=self.summary.stats)
+        self.summary.batches += 1
+        for row, result in zip(batch, _results(outcomes), strict=True):
+            _count(row, result, self.summary, self.rejects)
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class _Parallel:
+    """Batches placed by ``jobs`` worker processes; at most two batches per worker in flight."""
+
+    def __init__(
+        self, worker: Callable[[Any, Any, Any], None], jobs: int, summary: ImportSummary, rejects: RejectFile
+    ) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
+        self.inbox: Any = context.Queue(maxsize=jobs)
+        self.outbox: Any = context.Queue()
+        self.summary, self.rejects = summary, rejects
+        self.pending: dict[int, list[ImportRow]] = {}
+        self.next_batch = 0
+        self.write_lock: Any = context.Lock()  # the workers take turns to write, handing over at once
+        self.processes = [
+            context.Process(
+                target=worker,
+                args=(self.inbox, self.outbox, self.write_lock),
+                daemon=True,
+                name=f"import-{n}",
+            )
+            for n in range(jobs)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def place(self, batch: list[ImportRow]) -> None:
+        self._collect(block=False)
+        number, self.next_batch = self.next_batch, self.next_batch + 1
+        self.pending[number] = batch
+        requests = [row.request for row in batch if row.request is not None]
+        while True:
+            try:
+                self.inbox.put((number, requests), timeout=0.2)
+                return
+            except queue.Full:
+                self._collect(block=False)
+
+    def finish(self) -> None:
+        for _ in self.processes:
+            self.inbox.put(None)
+        while self.pending:
+            self._collect(block=True)
+        for process in self.processes:
+            process.join(timeout=60)
+
+    def abort(self) -> None:
+        """Stop at once: a worker's open transaction dies with it (nothing of its batch is kept)."""
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(timeout=30)
+
+    def _collect(self, *, block: bool) -> None:
+        while self.pending:
+            try:
+                number, results, failure = self.outbox.get(timeout=1.0) if block else self.outbox.get_nowait()
+            except queue.Empty:
+                if block and not any(p.is_alive() for p in self.processes):
+                    raise RuntimeError("the import workers stopped before placing every batch") from None
+                if block:
+                    continue
+                return
+            batch = self.pending.pop(number)
+            if failure is not None:
+                raise RuntimeError(f"an import worker failed: {failure}")
+            self.summary.batches += 1
+            for row, result in zip(batch, results, strict=True):
+                _count(row, result, self.summary, self.rejects)
+            if block:
+                return
+
+
+def serve_batches(
     uow_factory: Callable[[], SqlUnitOfWork],
     workflow: Workflow,
-    batch: list[ImportRow],
-    summary: ImportSummary,
-    rejects: RejectFile,
+    inbox: Any,
+    outbox: Any,
+    write_lock: Any = None,
 ) -> None:
-    requests = [row.request for row in batch if row.request is not None]
-    outcomes = place_orders(uow_factory, workflow, requests, stats=summary.stats)
-    summary.batches += 1
-    for row, outcome in zip(batch, outcomes, strict=True):
-        if outcome.error is not None:
-            rejects.add(row, outcome.error.code, reason_of(outcome.error))
-            summary.rejected += 1
-        elif outcome.created:
-            summary.placed += 1
-        else:
-            summary.already_present += 1
+    """A worker process's loop: place each ``(number, requests)`` from ``inbox``, answer on ``outbox``."""
+    while True:
+        item = inbox.get()
+        if item is None:
+            return
+        number, requests = item
+        try:
+            outcomes = place_orders(uow_factory, workflow, requests, write_lock=write_lock)
+        except Exception as err:
+            outbox.put((number, None, f"{type(err).__name__}: {err}"))
+            continue
+        outbox.put((number, _results(outcomes), None))
