@@ -415,3 +415,17 @@ def test_concurrent_deliveries_of_one_platform_order_store_it_once(
     else:
         assert {r.outcome for r in results} == {"held"}
         assert len(_events(shop, "exception.recorded")) == 1
+
+
+def test_a_category_the_exception_register_does_not_know_still_holds_the_order_under_the_default(
+    shop: ShopApi, shared_dir: Path
+) -> None:
+    channel = {"code": "woo-eu", "name": "WooCommerce", "currency": "USD",
+               "connector": {"platform": "woocommerce", "secret_env": "TEST_WOO_SECRET",
+                             "unmapped_sku_category": "mystery"}}  # fmt: skip
+    shop.post("/channels", channel, Role.ADMIN, expect=201)
+    body = _raw(shared_dir, "woocommerce", "wc_v3_order_create_response.json")
+    response = _deliver(shop, "woo-eu", body, {"X-WC-Webhook-Signature": _hmac(WOO_SECRET, body)})
+    assert response.status_code == 202, response.text
+    (recorded,) = _events(shop, "exception.recorded")
+    assert recorded["data"]["category"] == "system"  # the register's category for channel.unmapped_sku

@@ -54,12 +54,14 @@ from conveyor.domain.channel_mappers import (
 from conveyor.domain.channels import SalesChannel
 from conveyor.domain.errors import UnknownSku
 from conveyor.errors import ConfigurationError, Conflict, ConveyorError, InvalidInput, NotFound
+from conveyor.logs import get_logger
 from conveyor.services import exceptions as exception_register
 from conveyor.services.orders import PlacedOrder, ProcessStarter, place_order
 from conveyor.services.stock_keeping import begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 UNMAPPED_SKU = "channel.unmapped_sku"
+log = get_logger(__name__)
 MAX_BODY_BYTES = 2_000_000
 
 
@@ -382,21 +384,33 @@ def _hold(
     reason = _reason(unmapped)
     details = [item.as_dict() for item in unmapped]
     first = unmapped[0]
-    exception_id = exception_register.record_exception(
-        uow,
-        type=UNMAPPED_SKU,
-        category=connector.unmapped_sku_category,
-        summary=f"{channel.code} order {mapped.number} held: {len(unmapped)} line(s) without a SKU mapping",
-        sku=first.tried or first.platform_sku or None,
-        reason_text=reason,
-        details={
+    summary = f"{channel.code} order {mapped.number} held: {len(unmapped)} line(s) without a SKU mapping"
+    record: dict[str, Any] = {
+        "type": UNMAPPED_SKU,
+        "summary": summary,
+        "sku": (first.tried or first.platform_sku or "")[:64] or None,
+        # no reason_text: it is our own wording, not a person's, so the register's text
+        # classifier must not pick the category; the type's configuration does
+        "details": {
+            "reason": reason,
             "channel": channel.code,
             "platform": mapped.platform,
             "platform_order_id": mapped.platform_order_id,
             "unmapped": details,
         },
-        now=now,
-    )
+        "now": now,
+    }
+    try:
+        with uow.session.begin_nested():
+            exception_id = exception_register.record_exception(
+                uow, category=connector.unmapped_sku_category, **record
+            )
+    except InvalidInput as err:  # the connector names a category the register does not know
+        if connector.unmapped_sku_category is None:
+            raise
+        log.warning("unmapped_sku_category_refused", channel=channel.code, error=err.detail)
+        record["details"] = {**record["details"], "configured_category_refused": err.detail}
+        exception_id = exception_register.record_exception(uow, category=None, **record)
     result = uow.session.execute(
         insert(channel_orders).values(
             channel_code=channel.code,
