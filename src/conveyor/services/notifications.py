@@ -372,7 +372,7 @@ def _deliver_one(
         message = build_message(data, settings)
         message_id = str(message["Message-ID"])
         transmit(message, settings, notification_id)
-    except (OSError, smtplib.SMTPException, ValueError) as err:
+    except Exception as err:  # any failure to hand it over counts as a failed attempt, never a lost lease
         error = f"{type(err).__name__}: {err}"
     finished = datetime.now(UTC) if now is None else now
     with SqlUnitOfWork(session_factory) as uow:
