@@ -88,12 +88,11 @@ def ledger_of(session: Session, order: StoredOrder) -> PaymentLedger:
     return PaymentLedger(order.id, order.currency, entries)
 
 
-def _account(session: Session, order_id: str) -> tuple[int, int]:
-    row = session.execute(
-        select(refund_accounts.c.claimed_minor, refund_accounts.c.issued_minor).where(
-            refund_accounts.c.order_id == order_id
-        )
-    ).first()
+def _account(session: Session, order_id: str, *, lock: bool = False) -> tuple[int, int]:
+    query = select(refund_accounts.c.claimed_minor, refund_accounts.c.issued_minor).where(
+        refund_accounts.c.order_id == order_id
+    )
+    row = session.execute(query.with_for_update() if lock else query).first()
     return (int(row.claimed_minor), int(row.issued_minor)) if row else (0, 0)
 
 
@@ -325,9 +324,11 @@ def request_refund_in(
             errors=[{"loc": ["body", "reason"], "path": "reason", "msg": "is required"}],
         )
     order = order_of(session, order_id)
-    ledger = ledger_of(session, order)
     _ensure_account(session, order, now)
-    claimed, issued = _account(session, order.id)
+    # the account first, locked: the ledger read after it can only be newer, never older (a concurrent
+    # refund's issue lands in both together), so the ceiling below is never overestimated
+    claimed, issued = _account(session, order.id, lock=True)
+    ledger = ledger_of(session, order)
     ceiling = ledger.captured - (ledger.refunded - Money.from_minor(issued, order.currency))
     refunded_units, shipping_refunded = _refunded_so_far(session, order.id)
     plan = plan_refund(
