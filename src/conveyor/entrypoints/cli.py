@@ -149,6 +149,9 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="In-process worker threads [default: CONVEYOR_WORKERS; 0: none]", min=0)
     ] = None,
+    processes: Annotated[
+        int, typer.Option(help="API server processes (uvicorn workers), to use several CPU cores", min=1)
+    ] = 1,
 ) -> None:
     """Serve the API (with /docs) and run workers (jobs, timers, retries) until interrupted."""
     import uvicorn
@@ -166,14 +169,26 @@ def serve(
     _say(f"Serving Conveyor on http://{bind_host}:{bind_port} (API docs at /docs); Ctrl+C stops it.")
     pool = start_background_workers(runtime, workers)
     try:
-        uvicorn.run(
-            create_app(settings, runtime=runtime),
-            host=bind_host,
-            port=bind_port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-        )
+        if processes > 1:  # each API process builds its app from the same CONVEYOR_* settings
+            uvicorn.run(
+                "conveyor.entrypoints.api:create_app",
+                factory=True,
+                workers=processes,
+                host=bind_host,
+                port=bind_port,
+                log_config=None,
+                access_log=False,
+                server_header=False,
+            )
+        else:
+            uvicorn.run(
+                create_app(settings, runtime=runtime),
+                host=bind_host,
+                port=bind_port,
+                log_config=None,
+                access_log=False,
+                server_header=False,
+            )
     finally:
         if pool is not None:
             pool.stop()  # finish the jobs being run, release the claimed ones

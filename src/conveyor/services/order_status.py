@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import user_tasks, waits, workflow_history
-from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder
+from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder, StoredPickList, StoredShipment
 from conveyor.domain.order_status import OrderStatus, StatusProjection
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -91,8 +91,17 @@ def open_tasks(session: Session, instance_id: str | None) -> list[dict[str, Any]
     ]
 
 
-def timeline(session: Session, order: StoredOrder) -> list[dict[str, Any]]:
-    """The order's story, oldest first: ``{"at", "event", "node"?, "detail"?}`` entries."""
+def timeline(
+    session: Session,
+    order: StoredOrder,
+    *,
+    pick_lists: list[StoredPickList] | None = None,
+    shipments: list[StoredShipment] | None = None,
+) -> list[dict[str, Any]]:
+    """The order's story, oldest first: ``{"at", "event", "node"?, "detail"?}`` entries.
+
+    ``pick_lists`` and ``shipments``: the order's, when the caller has read them already.
+    """
     entries: list[dict[str, Any]] = [
         {"at": order.placed_at, "event": "order.placed", "detail": f"from channel {order.channel}"},
     ]
@@ -103,7 +112,7 @@ def timeline(session: Session, order: StoredOrder) -> list[dict[str, Any]]:
             if row.event in _SHOWN_HISTORY or row.event.startswith("instance."):
                 entries.append({"at": row.at, "event": f"workflow.{row.event}", "node": row.node_id})
     repo = SqlOrders(session)
-    for pick_list in repo.pick_lists(order_id=order.id):
+    for pick_list in repo.pick_lists(order_id=order.id) if pick_lists is None else pick_lists:
         entries.append(
             {
                 "at": pick_list.created_at,
@@ -119,7 +128,7 @@ def timeline(session: Session, order: StoredOrder) -> list[dict[str, Any]]:
                     "detail": f"{pick_list.id} by {pick_list.confirmed_by or 'the warehouse'}",
                 }
             )
-    shipments = repo.shipments(order_id=order.id)
+    shipments = repo.shipments(order_id=order.id) if shipments is None else shipments
     for shipment in shipments:
         if shipment.handed_over_at is not None:
             entries.append(

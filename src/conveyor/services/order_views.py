@@ -51,6 +51,8 @@ def order_detail(uow: SqlUnitOfWork, order_id: str) -> dict[str, Any]:
         if order is None:
             raise NotFound(f"There is no order {order_id!r}; GET /api/v1/orders lists them")
         reservations = SqlStock(session).reservations_of(order_id, state=None)
+        pick_lists = repo.pick_lists(order_id=order_id)
+        shipments = repo.shipments(order_id=order_id)
         detail = order_summary(order)
         detail.update(
             shipping_address=order.shipping_address,
@@ -80,14 +82,14 @@ def order_detail(uow: SqlUnitOfWork, order_id: str) -> dict[str, Any]:
                 }
                 for r in reservations
             ],
-            pick_lists=[pick_list_public(p) for p in repo.pick_lists(order_id=order_id)],
-            shipments=[shipment_public(s) for s in repo.shipments(order_id=order_id)],
+            pick_lists=[pick_list_public(p) for p in pick_lists],
+            shipments=[shipment_public(s) for s in shipments],
             workflow={
                 "process_instance_id": order.process_instance_id,
                 "waiting_at": order_status.waiting_nodes(session, order.process_instance_id),
             },
             open_tasks=order_status.open_tasks(session, order.process_instance_id),
-            timeline=order_status.timeline(session, order),
+            timeline=order_status.timeline(session, order, pick_lists=pick_lists, shipments=shipments),
         )
     return detail
 
