@@ -19,7 +19,7 @@ def test_a_declined_card_notifies_the_customer_and_a_new_card_lets_the_order_go_
     order_id = placed["id"]
     assert placed["status"] == "awaiting_payment_method"
     assert placed["allocations"] == [] and stock(api, "BER-1", "MUG-STONE") == (5, 0)
-    [declined] = [e for e in api.get("/events", subject=order_id, type="payment.declined")["items"]]
+    [declined] = api.get("/events", subject=order_id, type="payment.declined")["items"]
     assert declined["data"]["reason"] == "card_declined" and declined["data"]["email"] == "ada@example.com"
     recorded = api.get("/events", subject=order_id, type="exception.recorded")["items"]
     assert [e["data"]["exception_type"] for e in recorded] == ["payment.declined"]
@@ -31,7 +31,8 @@ def test_a_declined_card_notifies_the_customer_and_a_new_card_lets_the_order_go_
     assert order["status"] == "picking"
     assert sum(a["quantity"] for a in order["allocations"]) == 2
     ledger = payment_ledger(api, order_id)
-    assert ledger.authorized.as_string() == order["amounts"]["total"] and ledger.capturable == ledger.authorized
+    assert ledger.authorized.as_string() == order["amounts"]["total"]
+    assert ledger.capturable == ledger.authorized
     types = event_types(api, order_id)
     assert types.index("payment.declined") < types.index("order.payment_method_updated")
     assert types.index("order.payment_method_updated") < types.index("payment.authorized")
@@ -44,9 +45,8 @@ def test_a_declined_card_notifies_the_customer_and_a_new_card_lets_the_order_go_
 def test_a_second_decline_waits_again_and_the_timer_cancels_the_order(shop_api: ShopApi) -> None:
     api = shop_api
     api.receive("BER-1", "MUG-STONE", 5)
-    placed = api.post(
-        "/orders", draft("WEB-PAY-2", [("MUG-STONE", 1)], token="tok_insufficient_funds"), Role.INTEGRATION, 201
-    )
+    decline = draft("WEB-PAY-2", [("MUG-STONE", 1)], token="tok_insufficient_funds")
+    placed = api.post("/orders", decline, Role.INTEGRATION, 201)
     order_id = placed["id"]
     order = api.post(f"/orders/{order_id}/payment-method", {"payment_token": "tok_decline"}, Role.SUPPORT)
     assert order["status"] == "awaiting_payment_method"

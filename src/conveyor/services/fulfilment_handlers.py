@@ -27,8 +27,8 @@ from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedg
 from conveyor.domain.quality_check import QualityCheckDecision
 from conveyor.engine.runtime import HandlerContext
 from conveyor.errors import NotFound
-from conveyor.services import order_changes, order_status, pick_lists, shipping
-from conveyor.services.allocation import LineToAllocate, allocate_order
+from conveyor.services import backorders, order_changes, order_status, pick_lists, shipping
+from conveyor.services.allocation import allocate_order
 from conveyor.services.stock_keeping import StockKeeper
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.handlers import HandlerRegistry
@@ -109,7 +109,7 @@ class OrderHandlers:
         outcome = allocate_order(  # reserves only what the lines do not hold yet (a retry, another try)
             uow.session,
             order_id=order.id,
-            lines=[LineToAllocate(line.line_no, line.sku, line.quantity) for line in order.lines],
+            lines=backorders.outstanding_lines(uow, order),  # less what shipped or was cancelled
             destination=order.destination,
             channel=channel or order.channel,
         )
@@ -124,10 +124,7 @@ class OrderHandlers:
                 quantity=reserved.quantity,
             )
         allocated = bool(outcome.reservations)
-        if outcome.backorders and allocated:  # what is reserved ships; the rest stays backordered on its line
-            repo = SqlOrders(uow.session)
-            for backorder in outcome.backorders:
-                repo.add_backordered(order.id, backorder.line_no, backorder.quantity)
+        backordered = backorders.sync_backordered(uow, order)  # what no reservation holds, on its line
         if outcome.backorders:
             order_status.milestone(
                 uow,
@@ -139,14 +136,25 @@ class OrderHandlers:
                 ],
             )
         qc_required = bool(channel and channel.requires_quality_check(order.total))
-        if allocated and qc_required:
+        qc_required = qc_required and not ctx.variables.get("qc_approved")  # a second round: checked before
+        waiting = backorders.allocation_variables(uow, order, backordered, allocated)
+        if allocated and qc_required and waiting["ship_now"]:
             order_status.milestone(uow, order.id, "quality_check.required", now, total=str(order.total))
-        return {
+        first_wait = bool(backordered) and not ctx.variables.get("backorder_recorded")
+        if first_wait:
+            backorders.record_backorder_waiting(uow, order, backordered, now)
+        result = {
             "allocated": allocated,
-            "backordered": bool(outcome.backorders),
+            "backordered": bool(backordered),
             "qc_required": qc_required,
             "warehouses": list(outcome.warehouses),
         }
+        if backordered or not allocated or "ship_now" in ctx.variables:  # (a first full reservation: no need)
+            result |= {
+                "backorder_recorded": bool(ctx.variables.get("backorder_recorded")) or first_wait,
+                **waiting,
+            }
+        return result
 
     def record_quality_check(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Result:
         order, now = _order(ctx, uow), self.clock()
@@ -180,9 +188,12 @@ class OrderHandlers:
         longest = shipping.hand_over(uow, order.id, now)
         ledger = _ledger(uow, order)
         if not ledger.capturable.is_zero:
-            _store_new_entries(uow, ledger, _PROVIDER.capture(ledger, at=now), "capture")
-        order_status.milestone(uow, order.id, "order.shipped", now)
-        return {"delivery_window": shipping.delivery_window(longest)}
+            _store_new_entries(
+                uow, ledger, _PROVIDER.capture(ledger, at=now), f"capture-{len(ledger.entries)}"
+            )
+        left = backorders.sync_backordered(uow, order)  # a partial shipment: the rest waits for stock
+        order_status.milestone(uow, order.id, "order.partially_shipped" if left else "order.shipped", now)
+        return {"delivery_window": shipping.delivery_window(longest), "backorder_left": bool(left)}
 
     def follow_up(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Result:
         order = _order(ctx, uow)
@@ -231,6 +242,7 @@ def register_order_handlers(registry: HandlerRegistry, *, clock: Clock | None = 
     for task_type, method in ORDER_HANDLERS.items():
         registry.register(task_type, getattr(handlers, method))
     order_changes.register(registry, clock=clock)
+    backorders.register(registry, clock=clock)
     return handlers
 
 

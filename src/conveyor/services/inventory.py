@@ -9,7 +9,7 @@ nothing is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert
@@ -29,6 +29,9 @@ from conveyor.services.stock_keeping import StockKeeper, begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 MAX_PAGE = 500
+#: called with the open unit of work and a SKU after units of it arrived (before the commit), so
+#: orders waiting for that SKU are re-allocated in the same transaction (``services.backorders``)
+Arrival = Callable[[SqlUnitOfWork, str], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ def _check_quantity(problems: Problems, loc: tuple[str | int, ...], quantity: ob
 
 def receive_stock(
     uow: SqlUnitOfWork, *, warehouse: str, sku: str, quantity: int,
-    reference: str | None = None, bin_location: str | None = None,
+    reference: str | None = None, bin_location: str | None = None, on_arrival: Arrival | None = None,
 ) -> StockLevel:  # fmt: skip
     """Goods arrived at ``warehouse`` (a purchase order, a count): on hand goes up."""
     problems = Problems()
@@ -61,13 +64,23 @@ def receive_stock(
         keeper.require_sku(sku)
         keeper.receive(warehouse, sku, quantity, (ReferenceType.RECEIPT, reference or _new_id("RC")),
                        bin_location=bin_location)  # fmt: skip
+        if on_arrival is not None:
+            on_arrival(uow, sku)
         level = keeper.stock.level(warehouse, sku)
         uow.commit()
     assert level is not None
     return level
 
 
-def adjust_stock(uow: SqlUnitOfWork, *, warehouse: str, sku: str, quantity: int, reason: str) -> StockLevel:
+def adjust_stock(
+    uow: SqlUnitOfWork,
+    *,
+    warehouse: str,
+    sku: str,
+    quantity: int,
+    reason: str,
+    on_arrival: Arrival | None = None,
+) -> StockLevel:
     """Correct on hand by ``quantity`` (negative to remove) for ``reason`` (count, damage, loss...).
 
     A removal may only take units nobody has reserved.
@@ -86,6 +99,8 @@ def adjust_stock(uow: SqlUnitOfWork, *, warehouse: str, sku: str, quantity: int,
         keeper.require_sku(sku)
         if quantity > 0:
             keeper.receive(warehouse, sku, quantity, reference, type=MovementType.ADJUSTMENT, reason=reason)
+            if on_arrival is not None:
+                on_arrival(uow, sku)
         else:
             keeper.take_unreserved(warehouse, sku, -quantity, reference, type=MovementType.ADJUSTMENT,
                                    reason=reason)  # fmt: skip
@@ -97,7 +112,7 @@ def adjust_stock(uow: SqlUnitOfWork, *, warehouse: str, sku: str, quantity: int,
 
 def transfer_stock(
     uow: SqlUnitOfWork, *, from_warehouse: str, to_warehouse: str, lines: Sequence[TransferLine],
-    note: str = "",
+    note: str = "", on_arrival: Arrival | None = None,
 ) -> str:  # fmt: skip
     """Move unreserved units between warehouses in one transaction; returns the transfer id."""
     problems = Problems()
@@ -122,9 +137,18 @@ def transfer_stock(
             created_at=keeper.now,
         ))  # fmt: skip
         for index, line in enumerate(lines):
-            keeper.take_unreserved(from_warehouse, line.sku, line.quantity, reference,
-                                   type=MovementType.TRANSFER_OUT, field=f"lines[{index}].quantity")
+            keeper.take_unreserved(
+                from_warehouse,
+                line.sku,
+                line.quantity,
+                reference,
+                type=MovementType.TRANSFER_OUT,
+                field=f"lines[{index}].quantity",
+            )
             keeper.receive(to_warehouse, line.sku, line.quantity, reference, type=MovementType.TRANSFER_IN)
+        if on_arrival is not None:
+            for sku in dict.fromkeys(line.sku for line in lines):
+                on_arrival(uow, sku)
         uow.commit()
     return transfer_id
 

@@ -220,9 +220,8 @@ def request_cancellation(
                 order_id=order_id,
             )
         if repo.status(order.id) != "cancelled":
-            stuck = ", ".join(
-                sorted({w["node"] for w in order_status.waiting_nodes(uow.session, order.process_instance_id)})
-            )
+            waiting = order_status.waiting_nodes(uow.session, order.process_instance_id)
+            stuck = ", ".join(sorted({w["node"] for w in waiting}))
             raise CancellationFailed(
                 f"Cancelling order {order_id} did not finish (its workflow stopped at {stuck or 'no step'}, "
                 "to be retried); nothing was changed, try again later",

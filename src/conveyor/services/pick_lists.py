@@ -24,8 +24,9 @@ from sqlalchemy import select
 from conveyor.adapters.db.workflow_tables import user_tasks
 from conveyor.adapters.repositories.orders import SqlOrders, StoredPickList
 from conveyor.domain.fulfilment import PickList, PickListLine, PickListStatus
+from conveyor.domain.order_changes import CARRIER_HAS_IT
 from conveyor.errors import NotFound
-from conveyor.services import order_status
+from conveyor.services import backorders, order_changes, order_status
 from conveyor.services.stock_keeping import StockKeeper, begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -61,17 +62,42 @@ def _domain(stored: StoredPickList) -> PickList:
     )
 
 
+def _on_lists(repo: SqlOrders, order_id: str) -> dict[tuple[str, str], int]:
+    """Units per (warehouse, SKU) that the order's lists already cover and that have not left yet.
+
+    An open list covers what it asks for; a confirmed one what was picked.
+    Lists whose parcel the carrier has are done: their reservations were consumed.
+    """
+    gone = {s.pick_list_id for s in repo.shipments(order_id=order_id) if s.status in CARRIER_HAS_IT}
+    covered: dict[tuple[str, str], int] = {}
+    for pick_list in repo.pick_lists(order_id=order_id):
+        if pick_list.status == "cancelled" or pick_list.id in gone:
+            continue
+        for line in pick_list.lines:
+            units = line.quantity if pick_list.status == "open" else (line.picked or 0)
+            key = (pick_list.warehouse, line.sku)
+            covered[key] = covered.get(key, 0) + units
+    return covered
+
+
 def create_pick_lists(uow: SqlUnitOfWork, order_id: str, now: datetime) -> tuple[list[str], list[str]]:
-    """Pick lists for the order's reserved units not yet on one: (all ids, ids a person must confirm)."""
+    """Pick lists for the order's reserved units not yet on one: (all ids, ids a person must confirm).
+
+    Run again (a re-allocation after a short pick, the rest of a backorder), it
+    lists only the reserved units no earlier list covers, in a new list.
+    """
     repo = SqlOrders(uow.session)
     keeper = StockKeeper(uow.session, now=now)
-    already = {p.warehouse for p in repo.pick_lists(order_id=order_id) if p.status != "cancelled"}
+    covered = _on_lists(repo, order_id)
     by_warehouse: dict[str, dict[str, int]] = {}
     for reservation in keeper.stock.reservations_of(order_id):
-        if reservation.warehouse in already:
+        key = (reservation.warehouse, reservation.sku)
+        take = min(covered.get(key, 0), reservation.quantity)
+        covered[key] = covered.get(key, 0) - take
+        if reservation.quantity - take <= 0:
             continue
         skus = by_warehouse.setdefault(reservation.warehouse, {})
-        skus[reservation.sku] = skus.get(reservation.sku, 0) + reservation.quantity
+        skus[reservation.sku] = skus.get(reservation.sku, 0) + reservation.quantity - take
     created: list[str] = []
     manual: list[str] = []
     for warehouse_code in sorted(by_warehouse):
@@ -117,7 +143,7 @@ def _apply_confirmation(uow: SqlUnitOfWork, confirmed: PickList, now: datetime, 
             keeper.record_pick(confirmed.warehouse, line.sku, line.picked, confirmed.id)
     shortages = confirmed.shortages
     if shortages:
-        _release_shortages(uow, keeper, confirmed, shortages, now)
+        _release_shortages(uow, keeper, confirmed, shortages, now, by)
     order_status.milestone(
         uow,
         confirmed.order_id,
@@ -130,10 +156,16 @@ def _apply_confirmation(uow: SqlUnitOfWork, confirmed: PickList, now: datetime, 
 
 
 def _release_shortages(
-    uow: SqlUnitOfWork, keeper: StockKeeper, confirmed: PickList, shortages: Mapping[str, int], now: datetime
+    uow: SqlUnitOfWork,
+    keeper: StockKeeper,
+    confirmed: PickList,
+    shortages: Mapping[str, int],
+    now: datetime,
+    by: str | None,
 ) -> None:
-    """Release the reservations of short SKUs and reserve only what was picked; backorder the rest."""
-    repo = SqlOrders(uow.session)
+    """Release the reservations of short SKUs and reserve only what was picked; write the missing units
+    off as an inventory discrepancy (``backorders.record_short_pick``); the order's lines then show them
+    backordered until the model's re-allocation finds them elsewhere."""
     for sku, missing in shortages.items():
         held = [
             r
@@ -153,10 +185,13 @@ def _release_shortages(
                     quantity=take,
                 )
                 keep -= take
-            short = reservation.quantity - max(take, 0)
-            if short > 0 and reservation.line_no is not None:
-                repo.add_backordered(confirmed.order_id, reservation.line_no, short)
+        backorders.record_short_pick(
+            uow, confirmed.order_id, confirmed.id, confirmed.warehouse, sku, missing, now, by
+        )
         order_status.milestone(uow, confirmed.order_id, "order.backordered", now, sku=sku, quantity=missing)
+    order = SqlOrders(uow.session).get(confirmed.order_id, with_lines=False)
+    if order is not None:
+        backorders.sync_backordered(uow, order)
 
 
 def confirm_open_lists(uow: SqlUnitOfWork, order_id: str, now: datetime, by: str | None = None) -> None:
@@ -181,6 +216,9 @@ def confirm_pick_list(
         stored = repo.pick_list(pick_list_id)
         if stored is None:
             raise NotFound(f"There is no pick list {pick_list_id!r}; GET /api/v1/pick-lists lists them")
+        order_changes.lock_order(uow, stored.order_id)  # one change to an order at a time (a cancellation)
+        stored = repo.pick_list(pick_list_id)  # as it is now that the order is ours
+        assert stored is not None
         confirmed = _domain(stored).confirm(dict(picked), at=now)
         _apply_confirmation(uow, confirmed, now, confirmed_by)
         order = repo.get(stored.order_id, with_lines=False)

@@ -11,7 +11,7 @@ holds the applied ``order_changes`` section of the configuration document.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, LargeBinary, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, LargeBinary, String, Table
 
 from conveyor.adapters.db.tables import metadata
 from conveyor.adapters.db.types import BigId, UtcDateTime
@@ -57,6 +57,20 @@ voided_labels = Table(
     Index("ix_voided_labels_order_id", "order_id"),
 )
 
+order_line_cancellations = Table(
+    "order_line_cancellations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("order_id", String(100), ForeignKey("orders.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_order_line_cancellations_order_id_line_no", "order_id", "line_no"),
+)
+"""Units of an order line that will not be shipped: a backorder given up, a line removed by an edit."""
+
 order_change_settings = Table(
     "order_change_settings",
     metadata,
@@ -66,4 +80,11 @@ order_change_settings = Table(
 )
 """The ``order_changes`` section of the configuration document (timers, partial shipping...), as applied."""
 
-__all__ = ["CHANGE_KINDS", "metadata", "order_change_settings", "order_changes", "voided_labels"]
+__all__ = [
+    "CHANGE_KINDS",
+    "metadata",
+    "order_change_settings",
+    "order_changes",
+    "order_line_cancellations",
+    "voided_labels",
+]

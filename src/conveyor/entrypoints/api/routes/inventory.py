@@ -10,15 +10,16 @@ next.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from conveyor.domain.auth import Principal, Role
 from conveyor.domain.inventory import StockLevel
+from conveyor.entrypoints.api.routes.workflow_common import WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal, RuntimeDep, require_roles
-from conveyor.services import inventory
+from conveyor.services import backorders, inventory
 from conveyor.services.inventory import TransferLine
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
@@ -131,32 +132,44 @@ def list_levels(
     return StockLevelsPublic(data=[StockLevelPublic.of(level) for level in levels], count=len(levels))
 
 
+def _wake_backorders(workflow: Any) -> inventory.Arrival:
+    """Units arrived: the orders waiting for the SKU are re-allocated, oldest first, in the same commit."""
+    return lambda uow, sku: backorders.stock_arrived(uow, workflow, sku)
+
+
 @router.post("/receipts", response_model=StockLevelPublic, status_code=status.HTTP_201_CREATED,
              summary="Record goods received into a warehouse")  # fmt: skip
-def receive(body: ReceiptCreate, _: StockWriter, runtime: RuntimeDep) -> StockLevelPublic:
+def receive(
+    body: ReceiptCreate, _: StockWriter, runtime: RuntimeDep, workflow: WorkflowDep
+) -> StockLevelPublic:
     level = inventory.receive_stock(
         runtime.unit_of_work(), warehouse=body.warehouse, sku=body.sku, quantity=body.quantity,
-        reference=body.reference, bin_location=body.bin_location,
+        reference=body.reference, bin_location=body.bin_location, on_arrival=_wake_backorders(workflow),
     )  # fmt: skip
     return StockLevelPublic.of(level)
 
 
 @router.post("/adjustments", response_model=StockLevelPublic, status_code=status.HTTP_201_CREATED,
              summary="Correct on-hand stock with a reason")  # fmt: skip
-def adjust(body: AdjustmentCreate, _: StockWriter, runtime: RuntimeDep) -> StockLevelPublic:
+def adjust(
+    body: AdjustmentCreate, _: StockWriter, runtime: RuntimeDep, workflow: WorkflowDep
+) -> StockLevelPublic:
     level = inventory.adjust_stock(
         runtime.unit_of_work(), warehouse=body.warehouse, sku=body.sku, quantity=body.quantity,
-        reason=body.reason,
+        reason=body.reason, on_arrival=_wake_backorders(workflow),
     )  # fmt: skip
     return StockLevelPublic.of(level)
 
 
 @router.post("/transfers", response_model=TransferPublic, status_code=status.HTTP_201_CREATED,
              summary="Move unreserved stock between warehouses (all lines or none)")  # fmt: skip
-def transfer(body: TransferCreate, _: StockWriter, runtime: RuntimeDep) -> TransferPublic:
+def transfer(
+    body: TransferCreate, _: StockWriter, runtime: RuntimeDep, workflow: WorkflowDep
+) -> TransferPublic:
     transfer_id = inventory.transfer_stock(
         runtime.unit_of_work(), from_warehouse=body.from_warehouse, to_warehouse=body.to_warehouse,
         lines=[TransferLine(line.sku, line.quantity) for line in body.lines], note=body.note,
+        on_arrival=_wake_backorders(workflow),
     )  # fmt: skip
     skus = {line.sku for line in body.lines}
     levels = [
@@ -185,9 +198,17 @@ def list_movements(
     )  # fmt: skip
     data = [
         MovementPublic(
-            id=stored.id, warehouse=m.warehouse, sku=m.sku, type=m.type.value, quantity=m.quantity,
-            on_hand_delta=m.on_hand_delta, reserved_delta=m.reserved_delta,
-            reference_type=m.reference_type.value, reference_id=m.reference_id, reason=m.reason, at=m.at,
+            id=stored.id,
+            warehouse=m.warehouse,
+            sku=m.sku,
+            type=m.type.value,
+            quantity=m.quantity,
+            on_hand_delta=m.on_hand_delta,
+            reserved_delta=m.reserved_delta,
+            reference_type=m.reference_type.value,
+            reference_id=m.reference_id,
+            reason=m.reason,
+            at=m.at,
         )
         for stored in page
         for m in (stored.movement,)

@@ -55,6 +55,26 @@ def upgrade() -> None:
     )
     op.create_index("ix_voided_labels_order_id", "voided_labels", ["order_id"], unique=False)
     op.create_table(
+        "order_line_cancellations",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(length=100), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("cancelled_at", UtcDateTime(), nullable=False),
+        sa.CheckConstraint("quantity > 0", name="ck_order_line_cancellations_quantity_positive"),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name="fk_order_line_cancellations_order_id_orders"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_order_line_cancellations"),
+    )
+    op.create_index(
+        "ix_order_line_cancellations_order_id_line_no",
+        "order_line_cancellations",
+        ["order_id", "line_no"],
+        unique=False,
+    )
+    op.create_table(
         "order_change_settings",
         sa.Column("section", sa.String(length=32), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
@@ -65,6 +85,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("order_change_settings")
+    op.drop_index("ix_order_line_cancellations_order_id_line_no", table_name="order_line_cancellations")
+    op.drop_table("order_line_cancellations")
     op.drop_index("ix_voided_labels_order_id", table_name="voided_labels")
     op.drop_table("voided_labels")
     op.drop_index("ix_order_changes_kind_created_at", table_name="order_changes")
