@@ -49,7 +49,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.channel_tables import notifications
-from conveyor.errors import ConfigurationError, InvalidInput, NotFound
+from conveyor.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from conveyor.logs import get_logger
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -443,3 +443,85 @@ class NotificationSender:
         self.stop_event.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+# --- reading and retrying (the API) -----------------------------------------------------------
+
+_VIEW_COLUMNS = (
+    "id", "event_type", "channel_code", "order_id", "recipient", "subject", "template", "status", "attempts",
+    "last_error", "message_id", "next_attempt_at", "created_at", "sent_at", "updated_at",
+)  # fmt: skip
+STATUSES = ("queued", "sent", "failed")
+
+
+def _view(row: Any, *, with_bodies: bool = False) -> dict[str, Any]:
+    data = {name: getattr(row, name) for name in _VIEW_COLUMNS}
+    data["id"] = int(data["id"])
+    if with_bodies:
+        data["text_body"], data["html_body"] = row.text_body, row.html_body
+    return data
+
+
+def list_notifications(
+    uow: SqlUnitOfWork,
+    *,
+    status: str | None = None,
+    order_id: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Notifications oldest first (``after``: the last id of the previous page)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(
+            f"status must be one of {', '.join(STATUSES)}, got {status!r}",
+            errors=[{"loc": ["query", "status"], "path": "status", "msg": f"one of {', '.join(STATUSES)}"}],
+        )
+    c = notifications.c
+    query = select(notifications).order_by(c.id).limit(limit)
+    if status is not None:
+        query = query.where(c.status == status)
+    if order_id is not None:
+        query = query.where(c.order_id == order_id)
+    if after is not None:
+        query = query.where(c.id > after)
+    with uow:
+        return [_view(row) for row in uow.session.execute(query)]
+
+
+def read_notification(uow: SqlUnitOfWork, notification_id: int) -> dict[str, Any]:
+    with uow:
+        row = uow.session.execute(select(notifications).where(notifications.c.id == notification_id)).first()
+    if row is None:
+        raise NotFound(f"There is no notification {notification_id}")
+    return _view(row, with_bodies=True)
+
+
+def retry_notification(
+    uow: SqlUnitOfWork, notification_id: int, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Queue a failed notification again, due now, with a fresh allowance of attempts."""
+    moment = now or datetime.now(UTC)
+    c = notifications.c
+    with uow:
+        row = uow.session.execute(
+            select(notifications).where(c.id == notification_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"There is no notification {notification_id}")
+        if row.status != "failed":
+            raise Conflict(
+                f"Notification {notification_id} is {row.status}; only a failed one is retried",
+                notification_status=row.status,
+            )
+        uow.session.execute(
+            update(notifications)
+            .where(c.id == notification_id)
+            .values(status="queued", attempts=0, next_attempt_at=moment, updated_at=moment)
+        )
+        uow.record({
+            "type": "notification.retried", "order_id": row.order_id, "notification_id": notification_id,
+            "previous_error": row.last_error, "at": moment,
+        })  # fmt: skip
+        fresh = uow.session.execute(select(notifications).where(c.id == notification_id)).one()
+        uow.commit()
+    return _view(fresh)

@@ -27,6 +27,7 @@ from conveyor.entrypoints.api.routes import (
     inventory,
     me,
     messages,
+    notifications,
     order_changes,
     orders,
     pick_lists,
@@ -56,5 +57,6 @@ PROTECTED_ROUTERS += [webhooks.router, carrier_manifests.router, demand_signals.
 PROTECTED_ROUTERS += [refunds.router, returns.router, carrier_exceptions.router]
 PROTECTED_ROUTERS += [channel_orders.router]
 PROTECTED_ROUTERS += [exceptions.router]
+PROTECTED_ROUTERS += [notifications.router]
 PUBLIC_API_ROUTERS: list[APIRouter] = [channel_orders.public_router]  # signature-checked webhooks
 ROOT_ROUTERS: list[APIRouter] = [health.router]
