@@ -53,8 +53,8 @@ DECISIONS = ("reship", "refund", "wait")
 #: exception-register type per kind
 REGISTER_TYPES = {
     "exception": "carrier.exception",
-    "lost": "carrier.lost",
-    "damaged": "carrier.damaged",
+    "lost": "shipment.lost",
+    "damaged": "shipment.damaged",
     "late": "delivery.late",
 }
 

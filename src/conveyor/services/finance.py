@@ -575,7 +575,7 @@ class RefundHandlers:
             )
             record_in_register(
                 uow,
-                type="payment.refund_failed",
+                type="refund.failed",
                 summary=f"The provider refused refund {row.id} of {amount}",
                 order_id=row.order_id,
                 reason_text=str(err.detail),

@@ -33,7 +33,7 @@ def test_a_lost_parcel_opens_a_case_support_reships_and_the_carrier_record_count
     record = shop_api.get(f"/exceptions/{case['exception_id']}", Role.SUPPORT)
     assert (record["category"], record["type"], record["carrier_code"]) == (
         "carrier",
-        "carrier.lost",
+        "shipment.lost",
         carrier,
     )
     [task] = shop_api.get("/tasks", process_instance_id=case["process_instance_id"])["data"]
