@@ -53,10 +53,10 @@ def test_problems_are_named_by_path_and_nothing_is_applied(migrated_runtime: Run
     with pytest.raises(InvalidConfigDocument) as caught:
         apply_configuration(migrated_runtime.unit_of_work(), {"exceptions": section})
     paths = sorted(e["path"] for e in caught.value.errors)
-    last_reason = len(section["return_reasons"]) - 1
+    last = len(section["return_reasons"]) - 1
     assert paths == sorted([
         "exceptions.types[0].category", "exceptions.types[1].severity", "exceptions.sla_hours.medium",
-        "exceptions.classifier.rules[0].keywords.broken", f"exceptions.return_reasons[{last_reason}].category",
+        "exceptions.classifier.rules[0].keywords.broken", f"exceptions.return_reasons[{last}].category",
     ])  # fmt: skip
     assert "did you mean 'carrier'" in str(caught.value)
     with migrated_runtime.session_factory() as session:
