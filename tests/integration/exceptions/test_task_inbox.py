@@ -263,3 +263,17 @@ def test_list_filters_and_sorting(migrated_runtime: Runtime, workflow: Workflow,
         with pytest.raises(InvalidTaskRequest) as caught:
             task_inbox.list_tasks(session, TaskFilter(state="done"), sort="size")
         assert sorted(e["path"] for e in caught.value.errors) == ["sort", "state"]
+
+
+def test_the_workers_maintenance_escalates_overdue_tasks(
+    migrated_runtime: Runtime, workflow: Workflow, clock: Clock
+) -> None:
+    from conveyor.services.workers import Worker
+
+    task_id = _task(workflow, due="PT1H")
+    worker = Worker(workflow, "maintenance-test")
+    worker._maintain()
+    assert _get(migrated_runtime, task_id)["escalated_at"] is None
+    clock.advance(hours=2)
+    worker._maintain()
+    assert _get(migrated_runtime, task_id)["escalated_at"] == clock.now
