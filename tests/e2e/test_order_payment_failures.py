@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from order_changes_support import event_types, payment_ledger, stock
 from order_flow_support import ShopApi, draft, shop_api
 
 from conveyor.domain.auth import Role
+from conveyor.domain.errors import InvalidConfigDocument
+from conveyor.domain.problems import problems_of
+from conveyor.services import configuration
 
 __all__ = ["shop_api"]
 
@@ -98,3 +102,23 @@ def test_provider_errors_are_retried_and_become_an_incident(shop_api: ShopApi) -
     cancelled = api.post(f"/orders/{order_id}/cancel", {"reason": "provider outage"}, Role.SUPPORT)
     assert cancelled["status"] == "cancelled"
     api.assert_ledger_consistent()
+
+
+def test_the_wait_for_a_new_payment_method_is_configuration(shop_api: ShopApi) -> None:
+    api = shop_api
+    with pytest.raises(InvalidConfigDocument) as refused:
+        configuration.apply_configuration(
+            api.runtime.unit_of_work(), {"order_changes": {"payment_method_wait": "three days"}}
+        )
+    assert [p.path for p in problems_of(refused.value)] == ["order_changes.payment_method_wait"]
+    configuration.apply_configuration(
+        api.runtime.unit_of_work(), {"order_changes": {"payment_method_wait": "PT12H"}}
+    )
+    exported = configuration.export_configuration(api.runtime.unit_of_work())
+    assert exported["order_changes"] == {"payment_method_wait": "PT12H"}
+
+    placed = api.post(
+        "/orders", draft("WEB-PAY-5", [("MUG-STONE", 1)], token="tok_decline"), Role.INTEGRATION, 201
+    )
+    api.run_timers(days=0.6)
+    assert api.order(placed["id"])["status"] == "cancelled"

@@ -40,6 +40,7 @@ from conveyor.domain.config_sections import (
 from conveyor.domain.currencies import MINOR_UNITS
 from conveyor.domain.errors import InvalidConfigDocument
 from conveyor.domain.exceptions import collect_exception_settings
+from conveyor.domain.order_changes import read_order_change_settings
 from conveyor.domain.problems import FieldProblem, PathPart, Problems, did_you_mean, raise_problems
 from conveyor.domain.refunds import read_finance_settings
 from conveyor.domain.returns import read_carrier_exception_settings, read_return_settings
@@ -47,7 +48,7 @@ from conveyor.domain.warehouse import Warehouse
 
 SECTIONS = (
     "currency", "categories", "products", "warehouses", "channels", "carriers", "exceptions",
-    "finance", "returns", "carrier_exceptions",
+    "finance", "returns", "carrier_exceptions", "order_changes",
 )  # fmt: skip
 
 AttributeProblem = tuple[Sequence[PathPart], str]
@@ -144,6 +145,8 @@ def _read(
         read_finance_settings(data["finance"], ("finance",), problems)
     if data.get("returns") is not None:  # returns (domain/returns.py)
         read_return_settings(data["returns"], ("returns",), problems)
+    if data.get("order_changes") is not None:  # timers of the order changes (domain/order_changes.py)
+        read_order_change_settings(data["order_changes"], ("order_changes",), problems)
     if data.get("carrier_exceptions") is not None:
         read_carrier_exception_settings(data["carrier_exceptions"], ("carrier_exceptions",), problems)
 

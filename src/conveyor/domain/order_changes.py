@@ -191,7 +191,7 @@ def read_line_changes(data: Any, known_skus: Iterable[str]) -> tuple[LineChange,
 
 
 _DURATION = re.compile(r"^P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
-SETTINGS_FIELDS = ("payment_method_wait", "backorder_wait", "backorder_review_group")
+SETTINGS_FIELDS = ("payment_method_wait", "backorder_wait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +200,12 @@ class OrderChangeSettings:
 
     ``payment_method_wait``: how long a declined order waits for a new payment
     method before it is cancelled; ``backorder_wait``: how long a backordered
-    line waits for stock before a person (``backorder_review_group``) decides
-    to cancel it or keep waiting. Durations are ISO 8601 (``P3D``, ``PT12H``).
+    line waits for stock before support decides to cancel it or keep waiting.
+    Durations are ISO 8601 (``P3D``, ``PT12H``).
     """
 
     payment_method_wait: str = "P3D"
     backorder_wait: str = "P14D"
-    backorder_review_group: str = "support"
 
     def as_document(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in SETTINGS_FIELDS}
@@ -236,12 +235,6 @@ def read_order_change_settings(
                 )
             else:
                 values[name] = data[name]
-    if "backorder_review_group" in data:
-        group = data["backorder_review_group"]
-        if not isinstance(group, str) or not group.strip():
-            problems.add((*loc, "backorder_review_group"), "must be a candidate group name")
-        else:
-            values["backorder_review_group"] = group.strip()
     if len(problems) > before:
         return None
     return OrderChangeSettings(**values)

@@ -35,7 +35,7 @@ from conveyor.domain.config_export import document_to_mapping
 from conveyor.domain.errors import InvalidConfigDocument
 from conveyor.domain.problems import FieldProblem, raise_problems
 from conveyor.services import exceptions as register
-from conveyor.services import finance_settings
+from conveyor.services import finance_settings, order_changes
 from conveyor.services.attribute_schemas import attribute_problems, schema_problems
 from conveyor.services.config_changes import SECTIONS, ConfigChanges, SectionChanges, compare
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -183,6 +183,7 @@ def apply_configuration(
         changes = compare(current, wanted, present, _active_codes(current))
         changes = _exception_changes(uow, changes, data)
         changes = _finance_changes(uow, changes, data)
+        changes = _order_change_changes(uow, changes, data)
         _check_removed_categories(changes, wanted, current)
         if dry_run or changes.is_empty:
             return changes
@@ -192,6 +193,8 @@ def apply_configuration(
         for section in finance_settings.SECTIONS:  # finance, returns, carrier_exceptions
             if section in changes.sections and not changes.sections[section].is_empty:
                 finance_settings.save_section(uow.session, section, data[section], datetime.now(UTC))
+        if "order_changes" in changes.sections and not changes.sections["order_changes"].is_empty:
+            order_changes.save_settings(uow.session, data["order_changes"], datetime.now(UTC))
         uow.commit()
     return ConfigChanges(changes.sections, applied=True)
 
@@ -223,6 +226,17 @@ def _finance_changes(uow: SqlUnitOfWork, changes: ConfigChanges, data: Any) -> C
     return ConfigChanges(sections, changes.applied)
 
 
+def _order_change_changes(uow: SqlUnitOfWork, changes: ConfigChanges, data: Any) -> ConfigChanges:
+    """The ``order_changes`` section's changes (its keys that differ from what is stored)."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("order_changes"), Mapping):
+        return changes
+    stored = order_changes.stored_settings_document(uow.session) or {}
+    wanted = data["order_changes"]
+    differing = tuple(sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k)))
+    section = SectionChanges(changed={"order_changes": differing}) if differing else SectionChanges()
+    return ConfigChanges({**changes.sections, "order_changes": section}, changes.applied)
+
+
 def load_default_configuration(uow: SqlUnitOfWork) -> ConfigChanges | None:
     """Apply the bundled default configuration to a database that has none yet (``conveyor init``).
 
@@ -247,4 +261,6 @@ def export_configuration(uow: SqlUnitOfWork) -> dict[str, Any]:
         document = document_to_mapping(stored_document(SqlConfiguration(uow.session)))
         exceptions = register.stored_settings_document(uow.session)
         document |= {"exceptions": dict(exceptions)} if exceptions is not None else {}
+        settings = order_changes.stored_settings_document(uow.session)
+        document |= {"order_changes": dict(settings)} if settings is not None else {}
         return document | finance_settings.stored_sections(uow.session)

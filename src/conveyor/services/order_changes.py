@@ -81,13 +81,19 @@ def settings_of(session: Session) -> OrderChangeSettings:
     return found or OrderChangeSettings()
 
 
-def save_settings(session: Session, settings: OrderChangeSettings, at: datetime) -> None:
-    """Store the section (``conveyor config apply``); replaces what was there."""
+def stored_settings_document(session: Session) -> Mapping[str, Any] | None:
+    """The section as applied (None before any ``conveyor config apply`` carried it)."""
+    row = session.execute(
+        select(order_change_settings.c.document).where(order_change_settings.c.section == SETTINGS_SECTION)
+    ).first()
+    return dict(row[0]) if row is not None else None
+
+
+def save_settings(session: Session, document: Mapping[str, Any], at: datetime) -> None:
+    """Store the (validated) section as given (``conveyor config apply``); replaces what was there."""
     table = order_change_settings
     session.execute(delete(table).where(table.c.section == SETTINGS_SECTION))
-    session.execute(
-        insert(table).values(section=SETTINGS_SECTION, document=settings.as_document(), updated_at=at)
-    )
+    session.execute(insert(table).values(section=SETTINGS_SECTION, document=dict(document), updated_at=at))
 
 
 # --- reading and locking ---------------------------------------------------------------------------
