@@ -43,7 +43,9 @@ from conveyor.domain.channel_mappers import map_payload
 from conveyor.services import channel_orders, configuration
 from conveyor.services.workflow import workflow_for
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "payloads" / "shopify" / "order.json"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "conformance" / "payloads" / "shopify" / "order.json"
+)
 SECRET = "bench-secret"
 CHANNEL = {
     "code": "shopify-bench", "name": "Shopify bench", "currency": "USD",
@@ -90,7 +92,12 @@ def bench_deliver(url: str, kind: str, n: int) -> list[dict[str, object]]:
         started = time.perf_counter()
         for body in bodies:
             delivery = channel_orders.receive_order(
-                runtime.unit_of_work, workflow, channel_code="shopify-bench", body=body, headers=_sign(body), env=env
+                runtime.unit_of_work,
+                workflow,
+                channel_code="shopify-bench",
+                body=body,
+                headers=_sign(body),
+                env=env,
             )
             assert delivery.outcome == expected, delivery
         elapsed = time.perf_counter() - started
