@@ -235,7 +235,7 @@ def http_workers_rate(url: str, secret: str, count: int, clients: int, workers: 
         base, headers = f"http://127.0.0.1:{port}/api/v1/orders", {"Authorization": f"Bearer {secret}"}
         for _ in range(300):
             try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).raise_for_status()
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -241,3 +241,17 @@ def test_several_jobs_import_side_by_side(shop: Runtime, database_url: str, tmp_
     assert (summary(again)["placed"], summary(again)["already_present"]) == (0, 19)
     assert rows(shop, "SELECT COUNT(*) FROM orders")[0][0] == 19
     every_order_is_whole(shop)
+
+
+def test_the_examples_in_the_docs_import(shop: Runtime, database_url: str, tmp_path: Path) -> None:
+    """docs/order-import.md: its CSV and JSONL examples import as it says."""
+    text = (Path(__file__).parents[2] / "docs" / "order-import.md").read_text(encoding="utf-8")
+    for kind in ("csv", "jsonl"):
+        block = text.split(f"```{kind}\n", 1)[1].split("```", 1)[0]
+        path = tmp_path / f"orders.{kind}"
+        path.write_text(block, encoding="utf-8")
+        result = run(database_url, str(path), "--channel", "web")
+        assert result.exit_code == 0, result.output
+        assert (summary(result)["placed"], summary(result)["rejected"]) == (2, 0)
+    assert rows(shop, "SELECT COUNT(*) FROM orders")[0][0] == 4
+    every_order_is_whole(shop)
