@@ -144,24 +144,18 @@ def tokens(text: str) -> list[str]:
     return [stem(word) for word in _WORD.findall(text.lower())]
 
 
-def _count_phrase(haystack: list[str], phrase: list[str]) -> int:
-    if not phrase or len(phrase) > len(haystack):
-        return 0
-    size = len(phrase)
-    return sum(1 for i in range(len(haystack) - size + 1) if haystack[i : i + size] == phrase)
-
-
 class Classifier:
     """Keyword/phrase rules first; a naive Bayes model trained on the rules' examples when no rule fires."""
 
     def __init__(self, rules: Iterable[CategoryRule], *, min_confidence: float = 0.0) -> None:
         self.rules = tuple(rules)
         self.min_confidence = min_confidence
-        self._phrases = [
-            (rule.category, tokens(phrase), weight)
-            for rule in self.rules
-            for phrase, weight in rule.keywords.items()
-        ]
+        # phrases by their first word: a text is scanned once, each word looking up only its phrases
+        self._phrases: dict[str, list[tuple[str, list[str], float]]] = {}
+        for rule in self.rules:
+            for phrase, weight in rule.keywords.items():
+                words = tokens(phrase)
+                self._phrases.setdefault(words[0], []).append((rule.category, words, weight))
         self._train()
 
     def _train(self) -> None:
@@ -191,10 +185,10 @@ class Classifier:
     def by_rules(self, text: str) -> Classification | None:
         words = tokens(text)
         scores: dict[str, float] = {}
-        for category, phrase, weight in self._phrases:
-            hits = _count_phrase(words, phrase)
-            if hits:
-                scores[category] = scores.get(category, 0.0) + weight * hits
+        for index, word in enumerate(words):
+            for category, phrase, weight in self._phrases.get(word, ()):
+                if words[index : index + len(phrase)] == phrase:
+                    scores[category] = scores.get(category, 0.0) + weight
         total = sum(scores.values())
         if total <= 0:
             return None
