@@ -33,6 +33,9 @@ $(VENV)/.stamp-dev: pyproject.toml | $(VENV)/.stamp-tools
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"
 	@touch $@ $(VENV)/.stamp-runtime
 
+# The demo's customer emails are written as .eml files (docs/notifications.md); set CONVEYOR_SMTP_DEV_DIR=
+# (empty) and CONVEYOR_SMTP_HOST to send them through a real SMTP server instead.
+demo: export CONVEYOR_SMTP_DEV_DIR ?= $(CURDIR)/demo-mail
 demo: $(VENV)/.stamp-runtime
 	$(BIN)/conveyor init
 	$(BIN)/conveyor demo --orders 200 --if-empty

@@ -358,3 +358,26 @@ def test_a_server_certificate_nobody_vouches_for_is_refused(
     row = _row(migrated_runtime, notification_id)
     assert row["status"] == "failed" and "CERTIFICATE_VERIFY_FAILED" in row["last_error"]
     assert inbox.envelopes == []
+
+
+def test_smtp_settings_come_from_the_environment_and_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conveyor.errors import ConfigurationError
+
+    monkeypatch.setenv("CONVEYOR_SMTP_HOST", "mail.example.com")
+    monkeypatch.setenv("CONVEYOR_SMTP_PORT", "587")
+    monkeypatch.setenv("CONVEYOR_SMTP_TLS", "starttls")
+    monkeypatch.setenv("CONVEYOR_SMTP_PASSWORD", "hunter2")
+    monkeypatch.setenv("CONVEYOR_SMTP_DEV_DIR", "")  # empty: unset, not the current directory
+    settings = load_smtp_settings()
+    assert (settings.host, settings.port, settings.tls, settings.dev_dir) == (
+        "mail.example.com",
+        587,
+        "starttls",
+        None,
+    )
+    assert "hunter2" not in repr(settings)
+    monkeypatch.setenv("CONVEYOR_SMTP_TLS", "tls1.3")
+    with pytest.raises(ConfigurationError, match="CONVEYOR_SMTP_TLS"):
+        load_smtp_settings()

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,6 +86,11 @@ class SmtpSettings(BaseSettings):
     templates_dir: Path | None = Field(
         default=None, description="Templates searched before the bundled ones (same layout)"
     )
+
+    @field_validator("dev_dir", "templates_dir", "ca_file", "username", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def load_smtp_settings(**overrides: Any) -> SmtpSettings:
