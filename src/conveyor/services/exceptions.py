@@ -29,10 +29,10 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.exception_tables import exception_history, exception_records, exception_settings
@@ -593,39 +593,55 @@ def summarize(
     flt = f or ExceptionFilter()
     validate_filter(flt, current_settings(session))
     t = exception_records.c
-    query = _where(select(t.category, t.sku, t.carrier_code, t.warehouse_code, t.type, t.status, t.due_at,
-                          t.created_at, t.resolved_at), flt, at)  # fmt: skip
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if by == "week":  # per UTC day in SQL, folded into ISO weeks here (a few hundred rows at most)
+        key: Any = func.date(func.timezone("UTC", t.created_at)) if postgres else func.date(t.created_at)
+    else:
+        key = {"category": t.category, "product": t.sku, "carrier": t.carrier_code,
+               "warehouse": t.warehouse_code, "type": t.type}[by]  # fmt: skip
+    if postgres:
+        hours: Any = func.extract("epoch", t.resolved_at - t.created_at) / 3600.0
+    else:
+        hours = (func.julianday(t.resolved_at) - func.julianday(t.created_at)) * 24.0
+    is_open = t.status.in_(("open", "in_progress"))
+    query = _where(
+        select(
+            key.label("key"),
+            func.count().label("n"),
+            func.sum(case((is_open, 1), else_=0)).label("open"),
+            func.sum(case((is_open & (t.due_at < at), 1), else_=0)).label("overdue"),
+            func.sum(case((t.resolved_at.is_not(None), 1), else_=0)).label("resolved"),
+            func.sum(hours).label("hours"),
+        ),
+        flt,
+        at,
+    ).group_by(key)
     groups: dict[str | None, dict[str, Any]] = {}
     for row in session.execute(query):
-        key = _group_key(by, row)
+        name = _week_of(row.key) if by == "week" else (None if row.key is None else str(row.key))
         group = groups.setdefault(
-            key, {"key": key, "count": 0, "open": 0, "overdue": 0, "resolved": 0, "_hours": []}
+            name, {"key": name, "count": 0, "open": 0, "overdue": 0, "resolved": 0, "_h": 0.0}
         )
-        group["count"] += 1
-        if row.status in ("open", "in_progress"):
-            group["open"] += 1
-            if row.due_at < at:
-                group["overdue"] += 1
-        if row.resolved_at is not None:
-            group["resolved"] += 1
-            group["_hours"].append((row.resolved_at - row.created_at).total_seconds() / 3600)
+        group["count"] += int(row.n)
+        group["open"] += int(row.open or 0)
+        group["overdue"] += int(row.overdue or 0)
+        group["resolved"] += int(row.resolved or 0)
+        group["_h"] += float(row.hours or 0)
     out = []
-    for key in sorted(groups, key=lambda k: (k is None, k or "")):
-        group = groups[key]
-        hours = group.pop("_hours")
-        group["mean_hours_to_resolve"] = round(sum(hours) / len(hours), 2) if hours else None
+    for name in sorted(groups, key=lambda k: (k is None, k or "")):
+        group = groups[name]
+        total_hours = group.pop("_h")
+        group["mean_hours_to_resolve"] = (
+            round(total_hours / group["resolved"], 2) if group["resolved"] else None
+        )
         out.append(group)
     return out
 
 
-def _group_key(by: str, row: Any) -> str | None:
-    if by == "week":
-        year, week, _ = row.created_at.isocalendar()
-        return f"{year}-W{week:02d}"
-    column = {"category": "category", "product": "sku", "carrier": "carrier_code",
-              "warehouse": "warehouse_code", "type": "type"}[by]  # fmt: skip
-    value = getattr(row, column)
-    return None if value is None else str(value)
+def _week_of(day: Any) -> str:
+    value = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    year, week, _ = value.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def count_open(session: Session, **links: Any) -> int:
