@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -357,17 +358,27 @@ class Dispatcher:
                 uow.session, self.name, now=now, until=until, limit=self.settings.webhook_batch
             )
             uow.commit()
-        for position, item in enumerate(claimed):
-            if self.stop_event.is_set():
-                self._release(claimed[position:])
-                return position
-            outcome = webhooks.send(self.client, item, self.settings, now)
-            with self._uow() as uow:
-                write_transaction(uow.session)
-                status = webhooks.record_outcome(
-                    uow, item, outcome, owner=self.name, now=now, settings=self.settings
-                )
-                uow.commit()
+        if not claimed:
+            return 0
+        if self.stop_event.is_set():
+            self._release(claimed)
+            return 0
+
+        def post(item: webhooks.Claimed) -> webhooks.Outcome:
+            return webhooks.send(self.client, item, self.settings, self.clock())
+
+        # a batch holds at most one delivery per subscription and subject, so they may go out together
+        workers = max(1, min(self.settings.webhook_concurrency, len(claimed)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conveyor-webhook") as pool:
+            outcomes = list(pool.map(post, claimed))
+        with self._uow() as uow:
+            write_transaction(uow.session)
+            statuses = [
+                webhooks.record_outcome(uow, item, outcome, owner=self.name, now=now, settings=self.settings)
+                for item, outcome in zip(claimed, outcomes, strict=True)
+            ]
+            uow.commit()
+        for item, outcome, status in zip(claimed, outcomes, statuses, strict=True):
             log.info(
                 "webhook_attempt",
                 delivery_id=item.delivery_id,

@@ -76,6 +76,9 @@ class DeliverySettings(BaseSettings):
     webhook_max_redirects: int = Field(default=3, ge=0, description="Same-origin redirects followed")
     webhook_response_excerpt: int = Field(default=1000, ge=0, description="Response characters kept")
     webhook_batch: int = Field(default=20, ge=1, description="Deliveries a dispatcher claims per poll")
+    webhook_concurrency: int = Field(
+        default=4, ge=1, description="Deliveries of one batch sent at the same time (different subjects)"
+    )
     webhook_lock_seconds: float = Field(default=120.0, gt=0, description="Claim lock of a delivery")
     dispatch_batch: int = Field(default=200, ge=1, description="Events a consumer takes in per poll")
     dispatch_max_failures: int = Field(

@@ -24,8 +24,8 @@ from types import FrameType
 
 from conveyor.adapters.workflow.jobs import JobStore, write_transaction
 from conveyor.logs import get_logger
-from conveyor.services.dispatcher import Dispatcher
 from conveyor.services import task_inbox
+from conveyor.services.dispatcher import Dispatcher
 from conveyor.services.notifications import NotificationSender
 from conveyor.services.unit_of_work import SqlUnitOfWork
 from conveyor.services.workflow.context import StepContext
