@@ -144,8 +144,9 @@ class RecordedEvents:
         self.written = 0
         # weak: a savepoint that committed is forgotten with its transaction object
         self._marks: WeakKeyDictionary[SessionTransaction, int] = WeakKeyDictionary()
-        event.listen(session, "after_transaction_create", self._began)
-        event.listen(session, "after_soft_rollback", self._rolled_back)
+        # found by the Session-wide listeners below (registering listeners per session costs
+        # more than a short transaction's statements)
+        session.info[_RECORDED_KEY] = self
 
     def unwritten(self) -> list[object]:
         return self.events[self.written :]
@@ -165,3 +166,20 @@ class RecordedEvents:
         mark = self._marks.get(transaction, self.written if transaction.parent is None else None)
         if mark is not None:
             del self.events[max(mark, self.written) :]
+
+
+_RECORDED_KEY = "conveyor.recorded_events"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _transaction_began(session: Session, transaction: SessionTransaction) -> None:
+    recorded = session.info.get(_RECORDED_KEY)
+    if recorded is not None:
+        recorded._began(session, transaction)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _transaction_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    recorded = session.info.get(_RECORDED_KEY)
+    if recorded is not None:
+        recorded._rolled_back(session, transaction)
