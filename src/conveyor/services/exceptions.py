@@ -46,6 +46,7 @@ from conveyor.domain.exceptions import (
     TYPE_PATTERN,
     Classifier,
     ExceptionSettings,
+    Severity,
     can_move,
     collect_exception_settings,
     read_exception_settings,
@@ -361,6 +362,13 @@ def update_exception(
         and actor
     ):
         changes["assignee"] = actor  # taking a record in progress takes it
+    if "severity" in changes:  # the SLA follows the severity unless the type sets its own hours
+        settings = current_settings(session)
+        rule = settings.types.get(current["type"])
+        if rule is None or rule.sla_hours is None:
+            due = current["created_at"] + timedelta(hours=settings.sla_hours[Severity(changes["severity"])])
+            if due != current["due_at"]:
+                changes["due_at"] = due
     if not changes:
         return current
     at = now or datetime.now(UTC)
@@ -380,7 +388,9 @@ def update_exception(
             f"Exception record {exception_id} was changed by someone else meanwhile; reload it"
         )
     action = "resolved" if changes.get("status") == "resolved" else "updated"
-    _history(session, exception_id, at, action, actor, {k: [current[k], v] for k, v in changes.items()})
+    _history(
+        session, exception_id, at, action, actor, _jsonable({k: [current[k], v] for k, v in changes.items()})
+    )
     uow.record({
         "type": f"exception.{action}", "id": exception_id, "order_id": current["order_id"],
         "exception_type": current["type"], "category": current["category"],

@@ -288,3 +288,17 @@ def test_summary_by_category_product_carrier_and_week(migrated_runtime: Runtime)
     assert by_product["MUG-STONE"]["count"] == 2
     assert by_carrier["dhl"]["count"] == 1
     assert by_week == {"2026-W45": 2, "2026-W46": 1}
+
+
+def test_a_new_severity_moves_the_sla_unless_the_type_sets_its_own(migrated_runtime: Runtime) -> None:
+    short = _record(migrated_runtime, type="pick.short", summary="x", now=AT)
+    incident = _record(migrated_runtime, type="incident.created", summary="y", now=AT)
+    with migrated_runtime.unit_of_work() as uow:
+        update_exception(uow, short, severity="critical", actor="kim")
+        update_exception(uow, incident, severity="low", actor="kim")
+        uow.commit()
+    with migrated_runtime.session_factory() as session:
+        first, second = get_exception(session, short), get_exception(session, incident)
+    assert (first["severity"], first["due_at"]) == ("critical", AT + timedelta(hours=4))
+    assert first["history"][-1]["changes"]["due_at"][1].startswith("2026-11-02 13:00")
+    assert (second["severity"], second["due_at"]) == ("low", AT + timedelta(hours=4))  # its type's own 4 h
