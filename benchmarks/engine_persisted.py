@@ -15,6 +15,17 @@ and microseconds per executed node, which must stay flat across chain
 lengths). With ``--postgres URL`` (or ``CONVEYOR_TEST_POSTGRES_URL``) the same
 runs go to a fresh PostgreSQL schema, and ``pgbench`` measures the TPS of that
 database in the same run as the ceiling.
+
+The machine may be shared: each model runs ``--rounds`` times (default 3),
+Spiff and ours alternating so both see the same load, and each side's best
+round counts. Our CPU time per instance (``time.process_time``) is printed too;
+unlike instances/s it hardly moves with other processes' load.
+
+What each side persists per wait state: Spiff (``--persist``) serializes the
+whole workflow to JSON and inserts it as one row, one commit. Ours commits the
+instance row (compact engine state + process variables, revision-checked), its
+wait rows, user-task rows, one history row per node entered/completed, and the
+transactional outbox's CloudEvent rows, all in one transaction.
 """
 
 from __future__ import annotations
@@ -63,9 +74,10 @@ def models(workdir: Path, quick: bool) -> list[Model]:
     for length in (10, 100) if quick else (10, 100, 400):
         path = workdir / f"chain-{length}.bpmn"
         made = subprocess.run(
-            [
-                sys.executable, str(BENCH / "make_chain.py"), str(length)
-            ], check=True, capture_output=True, text=True
+            [sys.executable, str(BENCH / "make_chain.py"), str(length)],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         path.write_text(made.stdout)
         found.append(Model(f"chain {length}", path, "chain", {}, length + length // 10 + 2))
@@ -124,15 +136,16 @@ def ours(url: str, model: Model, n: int) -> dict[str, Any]:
         run_instance(workflow, model)  # warm-up: parse, compile, prepare statements
         with StateSizes() as sizes:
             run_instance(workflow, model)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(n):
             run_instance(workflow, model)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         engine.dispose()
     return {
         "instances_per_s": round(n / elapsed, 1),
         "ms_per_instance": round(elapsed / n * 1000, 3),
+        "cpu_ms_per_instance": round(cpu / n * 1000, 3),
         "avg_state_bytes": round(sum(sizes.sizes) / len(sizes.sizes)),
         "us_per_node": round(elapsed / n / model.nodes * 1e6, 1),
     }
@@ -197,11 +210,12 @@ def pgbench_tps(base: str, seconds: int = 10) -> float | None:
 
 
 def table(rows: list[dict[str, Any]]) -> None:
-    header = ("database", "model", "ours/s", "spiff/s", "x", "state B", "spiff B", "us/node", "spiff us/node")
+    header = ("database", "model", "ours/s", "spiff/s", "x", "state B", "spiff B", "us/node", "spiff us/node",
+              "our cpu ms")  # fmt: skip
     lines = [header] + [
         (r["database"], r["model"], str(r["ours"]["instances_per_s"]), str(r["spiff"]["instances_per_s"]),
          f"{r['ratio']:.1f}", str(r["ours"]["avg_state_bytes"]), str(r["spiff"]["avg_state_bytes"]),
-         str(r["ours"]["us_per_node"]), str(r["spiff"]["us_per_node"]))
+         str(r["ours"]["us_per_node"]), str(r["spiff"]["us_per_node"]), str(r["ours"]["cpu_ms_per_instance"]))
         for r in rows
     ]  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -213,11 +227,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "-n", type=int, default=300, help="instances of bench-order (the chains run fewer)"
-    )
+    parser.add_argument("-n", type=int, default=300, help="instances of bench-order (the chains run fewer)")
     parser.add_argument("--postgres", default=os.environ.get("CONVEYOR_TEST_POSTGRES_URL"))
     parser.add_argument("--quick", action="store_true", help="skip the 400-step chain")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds per model and side; the best counts"
+    )
     args = parser.parse_args()
     if not BENCH.is_dir():
         raise SystemExit(f"{BENCH} is missing: the benchmark needs ../shared/bench")
@@ -225,18 +240,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         all_models = models(workdir, args.quick)
-        spiff_results = {}
-        for model in all_models:
-            n = instances_for(model, args.n)
-            spiff_results[model.label] = (n, spiff(model, n))
+        spiff_results: dict[str, tuple[int, dict[str, Any]]] = {}
         targets: list[tuple[str, Any]] = [("sqlite", lambda: sqlite_database(workdir))]
         if args.postgres:
             targets.append(("postgresql", lambda: postgres_schema(args.postgres)))
         for database, open_database in targets:
             for model in all_models:
-                n, theirs = spiff_results[model.label]
-                with open_database() as url:
-                    mine = ours(url, model, n)
+                n = instances_for(model, args.n)
+                # rounds alternate Spiff and ours, so both see the same machine; the best round
+                # of each side counts (the machine is shared: load only ever slows a round down)
+                mine: dict[str, Any] | None = None
+                for _ in range(args.rounds):
+                    if database == "sqlite" or model.label not in spiff_results:
+                        theirs_now = spiff(model, n)
+                        kept = spiff_results.get(model.label)
+                        if kept is None or theirs_now["instances_per_s"] > kept[1]["instances_per_s"]:
+                            spiff_results[model.label] = (n, theirs_now)
+                    with open_database() as url:
+                        mine_now = ours(url, model, n)
+                    if mine is None or mine_now["instances_per_s"] > mine["instances_per_s"]:
+                        mine = mine_now
+                assert mine is not None
+                theirs = spiff_results[model.label][1]
                 row = {
                     "database": database,
                     "model": model.label,
