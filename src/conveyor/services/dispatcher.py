@@ -222,10 +222,13 @@ def dispatch_to_processes(
             return 0
         names = message_names(runtime, session)
         position, failures, last_error, consumed = cursor.position, cursor.failures, cursor.last_error, 0
+        routed = 0
         for row in rows:
             if row.type not in names:
                 position, consumed = row.sequence, consumed + 1
                 continue
+            if routed >= settings.dispatch_process_batch:
+                break  # commit what is done; the next poll goes on at once
             event = outbox_service.document(row)
             done = session.execute(
                 select(processed_events.c.event_id).where(
@@ -257,7 +260,7 @@ def dispatch_to_processes(
                 failures, position, consumed = 0, row.sequence, consumed + 1
                 continue
             _mark(session, event, outcome, detail, ctx.now)
-            failures, position, consumed = 0, row.sequence, consumed + 1
+            failures, position, consumed, routed = 0, row.sequence, consumed + 1, routed + 1
         session.execute(
             update(dispatch_cursors)
             .where(dispatch_cursors.c.consumer == PROCESS_CONSUMER)

@@ -81,6 +81,9 @@ class DeliverySettings(BaseSettings):
     )
     webhook_lock_seconds: float = Field(default=120.0, gt=0, description="Claim lock of a delivery")
     dispatch_batch: int = Field(default=200, ge=1, description="Events a consumer takes in per poll")
+    dispatch_process_batch: int = Field(
+        default=25, ge=1, description="Events routed to processes per transaction (keeps write locks short)"
+    )
     dispatch_max_failures: int = Field(
         default=5, ge=1, description="Tries of an event a process consumer cannot route before it is skipped"
     )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from webhook_receiver import Receiver, receiver
 
-from conveyor.bootstrap import Runtime
+from conveyor.bootstrap import Runtime, initialize
 from conveyor.services import dispatcher as dispatching
 from conveyor.services import webhooks
 from conveyor.services.dispatcher import Dispatcher
@@ -147,3 +147,20 @@ def test_an_event_that_cannot_be_routed_is_retried_then_skipped_and_logged(
         migrated_runtime, "SELECT outcome, detail FROM processed_events WHERE outcome = 'failed'"
     )
     assert "cannot route this one" in detail
+
+
+def test_conveyor_init_deploys_the_bundled_event_processes(runtime: Runtime) -> None:
+    report = initialize(runtime)
+    for process in ("customer-notifications", "carrier-manifest", "demand-signals"):
+        assert f"deployed {process} version 1" in report.steps
+    workflow = Workflow(runtime.session_factory)
+    with runtime.session_factory() as session:
+        names = dispatching.message_names(workflow, session)
+    assert {info.process_id for info in names.starts["order.created"]} >= {
+        "customer-notifications",
+        "demand-signals",
+    }
+    assert {info.process_id for info in names.starts["shipment.handed_over"]} >= {
+        "customer-notifications",
+        "carrier-manifest",
+    }
