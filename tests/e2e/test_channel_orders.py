@@ -429,3 +429,68 @@ def test_a_category_the_exception_register_does_not_know_still_holds_the_order_u
     assert response.status_code == 202, response.text
     (recorded,) = _events(shop, "exception.recorded")
     assert recorded["data"]["category"] == "system"  # the register's category for channel.unmapped_sku
+
+
+def test_status_and_tracking_reach_the_platform_through_the_push_subscription(
+    shop: ShopApi, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from conveyor.services.dispatcher import Dispatcher
+    from conveyor.services.webhooks import DeliverySettings
+    from conveyor.services.workflow import workflow_for
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Platform(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Platform)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("CONVEYOR_WEBHOOK_ALLOW_LOOPBACK", "true")
+        url = f"http://127.0.0.1:{server.server_address[1]}/conveyor/status"
+        channel = {"code": "shopify-push", "name": "Shopify with push", "currency": "USD",
+                   "connector": {"platform": "shopify", "secret_env": "TEST_SHOPIFY_SECRET",
+                                 "push": {"url": url, "events": ["order.*", "shipment.*"]}}}  # fmt: skip
+        shop.post("/channels", channel, Role.ADMIN, expect=201)
+        subscription = shop.post("/channels/shopify-push/push-subscription", {}, Role.INTEGRATION, expect=201)
+        for key, sku in (
+            ("IPOD2008GREEN", "TEE-BLK-M"),
+            ("IPOD2008RED", "TEE-BLK-L"),
+            ("IPOD2008BLACK", "MUG-STONE"),
+        ):
+            shop.client.put(f"/api/v1/channels/shopify-push/sku-mappings/{key}", json={"sku": sku},
+                            headers=shop.headers(Role.INTEGRATION))  # fmt: skip
+        body = _raw(shared_dir, "shopify", "order.json")
+        response = _deliver(
+            shop, "shopify-push", body, {"X-Shopify-Hmac-Sha256": _hmac(SHOPIFY_SECRET, body)}
+        )
+        assert response.status_code == 201, response.text
+        order_id = response.json()["order"]["id"]
+        dispatcher = Dispatcher(
+            workflow_for(shop.runtime),
+            name="push-test",
+            settings=DeliverySettings(webhook_allow_loopback=True),
+        )
+        for _ in range(50):
+            if dispatcher.run_once() == 0:
+                break
+    finally:
+        server.shutdown()
+    assert received, "the platform received nothing"
+    verifier = Webhook(subscription["secret"])
+    types = []
+    for headers, payload in received:
+        event = verifier.verify(payload, headers)  # raises unless signed with the subscription's secret
+        if event.get("subject") == order_id:
+            types.append(event["type"])
+    assert "order.created" in types
