@@ -188,9 +188,7 @@ def test_delegate_unclaim_comment_and_escalate(
     # three hours later the task (due after two) is escalated to the manager group, once
     later = datetime.now(UTC) + timedelta(hours=3)
     assert task_inbox.escalate_overdue(migrated_runtime.unit_of_work(), now=later) == [task["id"]]
-    escalated = client.get("/api/v1/tasks?escalated=true&group=manager", headers=people["max"]).json()[
-        "data"
-    ]
+    escalated = client.get("/api/v1/tasks?escalated=true&group=manager", headers=people["max"]).json()["data"]
     assert [t["id"] for t in escalated] == [task["id"]]
     records = client.get("/api/v1/exceptions?type=task.overdue", headers=people["max"]).json()["data"]
     assert [(r["task_id"], r["order_id"], r["owner_group"]) for r in records] == [
@@ -216,3 +214,28 @@ def test_tokens_with_groups_through_the_api(client: TestClient, people: dict[str
         headers=people["ada"],
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "groups"
+
+
+def test_priority_and_due_date_changes_and_filter_aliases(
+    client: TestClient, people: dict[str, dict[str, str]], migrated_runtime: Runtime
+) -> None:
+    task = _task(client, people)
+    path = f"/api/v1/tasks/{task['id']}"
+    assert client.patch(path, json={"priority": 99}, headers=people["kim"]).status_code == 403  # not claimed
+    client.post(f"{path}/claim", json={}, headers=people["kim"])
+    changed = client.patch(
+        path, json={"priority": 99, "due_at": "2030-01-01T12:00:00Z"}, headers=people["kim"]
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["priority"], changed.json()["due_at"]) == (99, "2030-01-01T12:00:00Z")
+    assert client.patch(path, json={"priority": "high"}, headers=people["kim"]).status_code == 422
+    assert (
+        client.patch(path, json={"due_at": "2030-01-01T12:00:00"}, headers=people["kim"]).status_code == 422
+    )
+    assert client.patch(path, json={}, headers=people["kim"]).status_code == 422
+    by_alias = client.get("/api/v1/tasks?candidate_group=quality&priority=99", headers=people["max"]).json()
+    assert [t["id"] for t in by_alias["data"]] == [task["id"]]
+    assert client.get("/api/v1/tasks?priority=70", headers=people["max"]).json()["data"] == []
+    detail = client.get(path, headers=people["max"]).json()
+    assert detail["activity"][-1]["action"] == "updated"
+    assert detail["activity"][-1]["data"] == {"priority": 99, "due_at": "2030-01-01T12:00:00+00:00"}

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from conveyor.domain.auth import ApiToken, Principal, Role, group_problems
 from conveyor.errors import InvalidInput, NotFound, Unauthenticated
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -97,8 +99,13 @@ def authenticate(uow: SqlUnitOfWork, secret: str) -> Principal:
             )
         now = datetime.now(UTC)
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-            uow.api_tokens.mark_used(token.id, now)
-            uow.commit()
+            try:
+                uow.api_tokens.mark_used(token.id, now)
+                uow.commit()
+            except OperationalError:
+                # last_used_at is a hint: when another writer holds SQLite (or moved past this read
+                # snapshot), skip it rather than fail the request with 503; a later request records it
+                uow.rollback()
     return Principal(token_id=token.id, name=token.name, role=token.role, groups=frozenset(token.groups))
 
 

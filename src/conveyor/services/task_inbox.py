@@ -33,7 +33,7 @@ from conveyor.adapters.db.exception_tables import task_activity, task_comments
 from conveyor.adapters.db.order_tables import orders
 from conveyor.adapters.db.workflow_tables import process_instances, user_tasks, workflow_history
 from conveyor.adapters.workflow.jobs import write_transaction
-from conveyor.domain.auth import GROUP_PATTERN, Principal
+from conveyor.domain.auth import GROUP_PATTERN, Principal, Role
 from conveyor.domain.exceptions import ExceptionSettings
 from conveyor.domain.problems import Problems, format_path
 from conveyor.domain.task_inbox import (
@@ -41,12 +41,14 @@ from conveyor.domain.task_inbox import (
     STATES,
     TaskAccess,
     TaskAlreadyClaimed,
+    TaskForbidden,
     TaskNotFound,
     check_act_on_claimed,
     check_claim,
     is_candidate,
     parse_due,
     require_candidate,
+    require_open,
 )
 from conveyor.errors import InvalidInput
 from conveyor.services import exceptions as register
@@ -409,6 +411,56 @@ def delegate_task(
         uow.session.execute(update(user_tasks).where(user_tasks.c.id == task_id).values(**values))
         _log(uow, task, at, "delegated", principal.name, **data)
         uow.commit()
+        return get_task(uow.session, task_id, now=at)
+
+
+def update_task(
+    uow: SqlUnitOfWork,
+    task_id: int,
+    principal: Principal,
+    *,
+    priority: int | None = None,
+    due_at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Set an open task's priority or due date (admins, supervisor groups, its assignee or owner).
+
+    A due date moved into the future makes the task eligible for escalation again.
+    """
+    problems = Problems()
+    if priority is None and due_at is None:
+        problems.add("priority", "give a priority or a due_at to change")
+    if priority is not None and not -(10**6) <= priority <= 10**6:
+        problems.add("priority", f"must be between -1000000 and 1000000, got {priority}")
+    if due_at is not None and due_at.tzinfo is None:
+        problems.add("due_at", "must carry a time zone, e.g. 2026-12-01T17:00:00Z")
+    problems.raise_if_any(InvalidTaskRequest, "The task change is invalid")
+    at = now or datetime.now(UTC)
+    with uow:
+        task = _open_for_write(uow, task_id, at)
+        require_open(_access(task), "changed")
+        supervisors = _supervisors(uow.session)
+        mine = principal.name in (task["assignee"], task["owner"])
+        if not (mine or principal.role is Role.ADMIN or principal.in_groups(supervisors)):
+            raise TaskForbidden(
+                f"Only the assignee, the owner, an admin or a supervisor ({', '.join(supervisors)}) "
+                f"may change task {task_id}'s priority or due date",
+                task_id=task_id,
+            )
+        values: dict[str, Any] = {}
+        data: dict[str, Any] = {}
+        if priority is not None and priority != task["priority"]:
+            values["priority"] = data["priority"] = priority
+        if due_at is not None:
+            text = due_at.astimezone(UTC).isoformat()
+            if text != task["due_text"]:
+                values["due_at"] = data["due_at"] = text
+                if due_at > at:
+                    values["escalated_at"] = None
+        if values:
+            uow.session.execute(update(user_tasks).where(user_tasks.c.id == task_id).values(**values))
+            _log(uow, task, at, "updated", principal.name, **data)
+            uow.commit()
         return get_task(uow.session, task_id, now=at)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from conveyor.entrypoints.api.routes.workflow_common import ReadSession, WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal, RuntimeDep
@@ -81,6 +81,13 @@ class TaskDelegate(BaseModel):
     group: str | None = Field(default=None, description="Or offer it to this group instead")
 
 
+class TaskChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int | None = Field(default=None, description="Higher is more urgent")
+    due_at: datetime | None = Field(default=None, description="With a time zone, e.g. 2026-12-01T17:00:00Z")
+
+
 class CommentCreate(BaseModel):
     body: str = Field(min_length=1, max_length=4000)
 
@@ -109,11 +116,13 @@ def list_tasks(
     principal: CurrentPrincipal,
     process_instance_id: str | None = None,
     group: Annotated[str | None, Query(description="Offered to this candidate group")] = None,
+    candidate_group: Annotated[str | None, Query(description="The same as group")] = None,
     assignee: str | None = None,
     candidate_user: str | None = None,
     mine: Annotated[bool, Query(description="Assigned to me, or unclaimed and offered to me")] = False,
     due_before: datetime | None = None,
     overdue: bool | None = None,
+    priority: Annotated[int | None, Query(description="Exactly this priority")] = None,
     priority_min: int | None = None,
     priority_max: int | None = None,
     process: Annotated[str | None, Query(description="The process id (BPMN key)")] = None,
@@ -131,9 +140,10 @@ def list_tasks(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TasksPublic:
     flt = TaskFilter(
-        state=state, group=group, assignee=assignee, candidate_user=candidate_user,
+        state=state, group=group or candidate_group, assignee=assignee, candidate_user=candidate_user,
         mine=principal if mine else None, due_before=due_before, overdue=overdue,
-        priority_min=priority_min, priority_max=priority_max, process=process,
+        priority_min=priority if priority is not None else priority_min,
+        priority_max=priority if priority is not None else priority_max, process=process,
         business_key=order_id or business_key, instance_id=process_instance_id, node=node,
         escalated=escalated,
     )  # fmt: skip
@@ -146,6 +156,16 @@ def read_task(task_id: int, session: ReadSession) -> TaskDetail:
     row = task_inbox.get_task(session, task_id)
     activity = [TaskActivity(**a) for a in task_inbox.activity(session, task_id)]
     return TaskDetail(**_public(row).model_dump(), activity=activity)
+
+
+@router.patch("/{task_id}", response_model=TaskPublic, summary="Change an open task's priority or due date")
+def change_task(
+    task_id: int, body: TaskChange, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> TaskPublic:
+    changed = task_inbox.update_task(
+        runtime.unit_of_work(), task_id, principal, priority=body.priority, due_at=body.due_at
+    )
+    return _public(changed)
 
 
 @router.post(
