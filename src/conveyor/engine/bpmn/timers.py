@@ -93,10 +93,10 @@ def parse_date(text: str) -> datetime:
 def parse_cycle(text: str) -> Cycle:
     """Read ``R[n]/[start/]duration[/end]`` or a cron expression; raise ``ValueError`` otherwise."""
     value = text.strip()
-    if not value.upper().startswith("R") or looks_like_cron(value):
-        if looks_like_cron(value):
-            parse_cron(value)  # says which field is wrong
-            return Cycle(repetitions=None, cron=value)
+    if looks_like_cron(value):
+        parse_cron(value)  # says which field is wrong
+        return Cycle(repetitions=None, cron=value)
+    if not value.upper().startswith("R"):
         raise ValueError(
             f"{text!r} is neither an ISO 8601 repeating interval (R3/PT10M) nor a cron expression"
             " (0 0 9 * * MON-FRI)"

@@ -158,7 +158,9 @@ def _matches(text: str, moment: dt.datetime) -> bool:
         return False
 
     day_ok = hit(day, moment.day, 1, 31)
-    week_ok = hit(weekday, moment.isoweekday() % 7, 0, 6)
+    # days of the week run 0-7 (Sunday is 0 and 7), so "1/2" is Mon, Wed, Fri and Sun (as Spring reads it)
+    sunday = moment.isoweekday() == 7
+    week_ok = hit(weekday, moment.isoweekday() % 7, 0, 7) or (sunday and hit(weekday, 7, 0, 7))
     # Unix: both day fields restricted -> a day matching either fires
     days = (day_ok or week_ok) if day != "*" and weekday != "*" else (day_ok and week_ok)
     return (
