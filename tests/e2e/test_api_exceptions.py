@@ -168,3 +168,22 @@ def test_classify_previews_the_category_of_a_text(
         "/api/v1/exceptions/classify", json={"text": "qwerty"}, headers=auth(Role.VIEWER)
     ).json()
     assert nothing["category"] is None and nothing["confident"] is False
+
+
+def test_filter_aliases_and_exact_owner_filters(
+    client: TestClient, issue_token: Callable[..., str], migrated_runtime: Runtime
+) -> None:
+    auth = _auth(issue_token)
+    first = _record(migrated_runtime, type="pick.short", summary="a", sku="MUG-STONE", order_id="ORD-2",
+                    warehouse_code="BER-1")  # fmt: skip
+    _record(migrated_runtime, type="delivery.late", summary="b", carrier_code="dhl", assignee="kim")
+
+    def ids(query: str) -> list[int]:
+        response = client.get(f"/api/v1/exceptions?{query}", headers=auth(Role.VIEWER))
+        assert response.status_code == 200, response.text
+        return [r["id"] for r in response.json()["data"]]
+
+    assert ids("product=MUG-STONE") == ids("sku=MUG-STONE") == ids("order=ORD-2") == [first]
+    assert ids("warehouse_code=BER-1") == [first]
+    assert len(ids("carrier_code=dhl")) == 1 and ids("assignee=kim") == ids("carrier=dhl")
+    assert ids("owner_group=warehouse") == [first]

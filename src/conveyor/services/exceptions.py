@@ -472,6 +472,8 @@ class ExceptionFilter:
     warehouse_code: str | None = None
     carrier_code: str | None = None
     owner: str | None = None  # owner group or assignee
+    owner_group: str | None = None
+    assignee: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue: bool | None = None
@@ -485,6 +487,7 @@ def _where(query: Select[Any], f: ExceptionFilter, now: datetime) -> Select[Any]
         (t.category, f.category), (t.type, f.type), (t.severity, f.severity), (t.order_id, f.order_id),
         (t.sku, f.sku), (t.warehouse_code, f.warehouse_code), (t.carrier_code, f.carrier_code),
         (t.process_instance_id, f.process_instance_id), (t.incident_id, f.incident_id),
+        (t.owner_group, f.owner_group), (t.assignee, f.assignee),
     ):  # fmt: skip
         if value is not None:
             query = query.where(column == value)

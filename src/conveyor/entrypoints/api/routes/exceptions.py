@@ -148,19 +148,27 @@ def _filter(
     ] = None,
     severity: str | None = None,
     order_id: str | None = None,
+    order: Annotated[str | None, Query(description="The same as order_id")] = None,
     sku: Annotated[str | None, Query(description="The product")] = None,
+    product: Annotated[str | None, Query(description="The same as sku")] = None,
     warehouse: str | None = None,
+    warehouse_code: Annotated[str | None, Query(description="The same as warehouse")] = None,
     carrier: str | None = None,
+    carrier_code: Annotated[str | None, Query(description="The same as carrier")] = None,
     owner: Annotated[str | None, Query(description="The owner group or the assignee")] = None,
+    owner_group: str | None = None,
+    assignee: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     overdue: bool | None = None,
     process_instance_id: str | None = None,
 ) -> ExceptionFilter:
     return ExceptionFilter(
-        category=category, type=type, status=tuple(status or ()), severity=severity, order_id=order_id,
-        sku=sku, warehouse_code=warehouse, carrier_code=carrier, owner=owner, created_from=created_from,
-        created_to=created_to, overdue=overdue, process_instance_id=process_instance_id,
+        category=category, type=type, status=tuple(status or ()), severity=severity,
+        order_id=order_id or order, sku=sku or product, warehouse_code=warehouse or warehouse_code,
+        carrier_code=carrier or carrier_code, owner=owner, owner_group=owner_group, assignee=assignee,
+        created_from=created_from, created_to=created_to, overdue=overdue,
+        process_instance_id=process_instance_id,
     )  # fmt: skip
 
 
