@@ -494,3 +494,13 @@ def test_status_and_tracking_reach_the_platform_through_the_push_subscription(
         if event.get("subject") == order_id:
             types.append(event["type"])
     assert "order.created" in types
+
+
+def test_a_body_above_the_limit_is_refused_before_it_is_read_whole(shop: ShopApi) -> None:
+    from conveyor.services.channel_orders import MAX_BODY_BYTES
+
+    huge = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    response = _deliver(shop, "shopify-us", huge, {"X-Shopify-Hmac-Sha256": _hmac(SHOPIFY_SECRET, huge)})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "body"
+    assert _count(shop, channel_orders) == 0

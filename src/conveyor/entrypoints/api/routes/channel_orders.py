@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from conveyor.domain.auth import Principal, Role
+from conveyor.domain.channel_mappers import InvalidChannelPayload
 from conveyor.entrypoints.api.routes.workflow_common import WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal, RuntimeDep, require_roles
 from conveyor.services import channel_orders, order_views
@@ -91,6 +92,25 @@ def _delivery(runtime: Any, delivery: channel_orders.ChannelDelivery, response: 
     )
 
 
+async def _capped_body(request: Request) -> bytes:
+    """The raw body, refused once it passes ``MAX_BODY_BYTES`` (never read whole into memory first)."""
+    limit = channel_orders.MAX_BODY_BYTES
+    declared = request.headers.get("content-length", "")
+    too_large = InvalidChannelPayload(
+        f"The body is larger than {limit} bytes",
+        errors=[{"loc": ["body"], "path": "body", "msg": "too large"}],
+    )
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @public_router.post(
     "/{code}/orders",
     response_model=DeliveryPublic,
@@ -113,7 +133,7 @@ def _delivery(runtime: Any, delivery: channel_orders.ChannelDelivery, response: 
 async def receive_order(
     code: str, request: Request, response: Response, runtime: RuntimeDep, workflow: WorkflowDep
 ) -> DeliveryPublic:
-    body = await request.body()
+    body = await _capped_body(request)
     headers = dict(request.headers)
 
     def work() -> DeliveryPublic:
