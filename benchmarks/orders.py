@@ -268,6 +268,39 @@ def write_import_file(path: Path, count: int, prefix: str) -> None:
             stream.write(json.dumps(body, separators=(",", ":")) + "\n")
 
 
+def _peak_kib(pid: int) -> int:
+    """The process's peak resident memory (``VmHWM``, kept per address space: an exec starts afresh;
+    ``ru_maxrss`` would include the parent's size at fork)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _watch_peak_memory(child: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """Poll the import and its workers until it exits: (its peak KiB, the largest worker's peak KiB)."""
+    own = workers = 0
+    while child.poll() is None:
+        own = max(own, _peak_kib(child.pid))
+        for worker in _children(child.pid):
+            workers = max(workers, _peak_kib(worker))
+        time.sleep(0.2)
+    return own, workers
+
+
 def import_run(url: str, count: int, batch_size: int, prefix: str, jobs: int = 1) -> dict[str, Any]:
     """``conveyor orders import`` of ``count`` generated orders in a child process: rate and peak RSS."""
     with tempfile.TemporaryDirectory() as folder:
@@ -282,21 +315,20 @@ def import_run(url: str, count: int, batch_size: int, prefix: str, jobs: int = 1
         out, err = Path(folder) / "out.txt", Path(folder) / "err.txt"
         with out.open("w") as stdout, err.open("w") as stderr:
             child = subprocess.Popen(command, env=environment, stdout=stdout, stderr=stderr)
-            _, status, usage = os.wait4(child.pid, 0)  # the child's own peak resident memory (its
-            # --jobs workers are its children: their peaks are in RUSAGE_CHILDREN, see below)
-            child.returncode = os.waitstatus_to_exitcode(status)
+            peaks = _watch_peak_memory(child)
         if child.returncode != 0:
             raise SystemExit(f"import failed ({child.returncode}): {err.read_text()[-2000:]}")
         summary = json.loads(out.read_text().strip().splitlines()[-1])
         file_mib = path.stat().st_size / 2**20
-        peak_kib = usage.ru_maxrss
     return {
         "orders": count,
         "jobs": jobs,
         "placed": summary["placed"],
         "per_second": summary["orders_per_second"],
         "file_mib": round(file_mib, 1),
-        "peak_rss_mib": round(peak_kib / 1024, 1),
+        # VmHWM (peak resident memory) of the import process and of its largest --jobs worker
+        "peak_rss_mib": round(peaks[0] / 1024, 1),
+        "worker_peak_rss_mib": round(peaks[1] / 1024, 1) if peaks[1] else None,
     }
 
 
@@ -380,7 +412,7 @@ def main() -> None:
         help="orders in the import run (0: skip; 100000: the target)",
     )
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even if a URL is set")
-    parser.add_argument("--import-jobs", type=int, default=2, help="conveyor orders import --jobs")
+    parser.add_argument("--import-jobs", type=int, default=1, help="conveyor orders import --jobs")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with sqlite_url() as url:
