@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.exception_tables import task_activity, task_comments
@@ -227,6 +227,19 @@ def list_tasks(
             t.candidate_groups_text.like(f"%,{_like_safe(g)},%", escape="\\") for g in f.mine.memberships
         ]
         conditions.append(or_(t.assignee == f.mine.name, t.assignee.is_(None) & or_(*offered)))
+    in_python = (f.candidate_user, f.mine, f.due_before, f.overdue) != (None,) * 4 or sort in ("due", "-due")
+    if not in_python:  # everything in SQL: exact totals and pages however many tasks there are
+        order = {
+            "priority": (t.priority.desc().nulls_last(), t.id),
+            "-priority": (t.priority.asc().nulls_last(), t.id),
+            "created": (t.created_at, t.id), "-created": (t.created_at.desc(), t.id.desc()),
+        }[sort]  # fmt: skip
+        total = session.execute(
+            select(func.count()).select_from(_base_query().where(*conditions).subquery())
+        ).scalar_one()
+        page = session.execute(_base_query().where(*conditions).order_by(*order).offset(offset).limit(limit))
+        return [_row(r, settings, at) for r in page], int(total)
+    # due dates are model text (a date-time or a duration after creation): parsed here, newest SCAN_LIMIT
     rows = [
         _row(r, settings, at)
         for r in session.execute(_base_query().where(*conditions).order_by(t.id.desc()).limit(SCAN_LIMIT))

@@ -260,6 +260,8 @@ def test_list_filters_and_sorting(migrated_runtime: Runtime, workflow: Workflow,
         assert [r["id"] for r in rows] == [soon]
         page, total = task_inbox.list_tasks(session, TaskFilter(), limit=1, offset=1)
         assert ([r["id"] for r in page], total) == ([late], 3)
+        page, total = task_inbox.list_tasks(session, TaskFilter(), sort="-priority", limit=2, offset=1)
+        assert ([r["id"] for r in page], total) == ([packing, late], 3)  # in SQL
         with pytest.raises(InvalidTaskRequest) as caught:
             task_inbox.list_tasks(session, TaskFilter(state="done"), sort="size")
         assert sorted(e["path"] for e in caught.value.errors) == ["sort", "state"]
