@@ -561,11 +561,11 @@ def escalate_overdue(uow: SqlUnitOfWork, *, now: datetime | None = None, limit: 
         session = uow.session
         settings = register.current_settings(session)
         group = settings.tasks.escalation_group
+        conditions = [user_tasks.c.state.in_(tuple(OPEN_STATES)), user_tasks.c.escalated_at.is_(None)]
+        if settings.tasks.default_due_hours is None:
+            conditions.append(user_tasks.c.due_at.is_not(None))  # no due date: never overdue
         candidates = session.execute(
-            _base_query()
-            .where(user_tasks.c.state.in_(tuple(OPEN_STATES)), user_tasks.c.escalated_at.is_(None))
-            .order_by(user_tasks.c.id)
-            .limit(SCAN_LIMIT)
+            _base_query().where(*conditions).order_by(user_tasks.c.id).limit(SCAN_LIMIT)
         )
         due_tasks = [row for row in (_row(r, settings, at) for r in candidates) if row["overdue"]][:limit]
         for task in due_tasks:
