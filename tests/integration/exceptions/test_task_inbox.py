@@ -279,3 +279,19 @@ def test_the_workers_maintenance_escalates_overdue_tasks(
     clock.advance(hours=2)
     worker._maintain()
     assert _get(migrated_runtime, task_id)["escalated_at"] == clock.now
+
+
+def test_default_due_hours_give_undated_tasks_a_due_date(
+    migrated_runtime: Runtime, workflow: Workflow, clock: Clock
+) -> None:
+    import copy
+
+    from conveyor.services.configuration import apply_configuration, default_configuration
+
+    section = copy.deepcopy(default_configuration()["exceptions"])
+    section["tasks"]["default_due_hours"] = 8
+    apply_configuration(migrated_runtime.unit_of_work(), {"exceptions": section})
+    task_id = _task(workflow)  # the model sets no due date
+    assert _get(migrated_runtime, task_id)["due_at"] == clock.now + timedelta(hours=8)
+    later = clock.now + timedelta(hours=9)
+    assert task_inbox.escalate_overdue(migrated_runtime.unit_of_work(), now=later) == [task_id]
