@@ -119,7 +119,8 @@ class Worker:
             purge_expired_messages(self.workflow)
             if self.workflow.settings.history_retention_days is not None:
                 prune_history(self.workflow, self.workflow.settings.history_retention_days)
-            task_inbox.escalate_with(self.workflow.session_factory, self.workflow.clock())  # overdue user tasks
+            # overdue user tasks go to the escalation group, with an exception record each
+            task_inbox.escalate_with(self.workflow.session_factory, self.workflow.clock())
         except Exception:
             log.exception("worker_maintenance_failed", worker=self.name)
 
