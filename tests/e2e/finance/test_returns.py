@@ -312,3 +312,26 @@ def _draft(external_id: str) -> dict[str, Any]:
     from order_flow_support import draft
 
     return draft(external_id, [("KNIFE-CHEF", 1)])
+
+
+def test_a_carrier_integration_may_announce_the_parcel_with_the_message(shop_api: ShopApi) -> None:
+    order_id, shipments = shipped_order(shop_api, "WEB-RMA10", [("MUG-STONE", 1)])
+    deliver(shop_api, shipments)
+    rma = shop_api.post(
+        "/returns",
+        {"order_id": order_id, "lines": [{"line_no": 1, "quantity": 1}], "reason_code": "wrong_item"},
+        Role.INTEGRATION,
+        201,
+    )
+    assert rma["category"] == "stock_accuracy"
+    message = {
+        "name": "return.parcel_received",
+        "correlation_key": rma["id"],
+        "variables": {"received_by": "dhl"},
+    }
+    shop_api.post("/messages", message, Role.INTEGRATION, 201)
+    received = shop_api.get(f"/returns/{rma['id']}")
+    assert received["status"] == "received" and received["received_at"]
+    assert event_types(shop_api, order_id).count("return.received") == 1
+    status, _ = problem(shop_api, "POST", f"/returns/{rma['id']}/receive", Role.WAREHOUSE)
+    assert status == 409
