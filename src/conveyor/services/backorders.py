@@ -116,7 +116,7 @@ def anything_shipped(uow: SqlUnitOfWork, order_id: str) -> bool:
 
 
 def allocate_outstanding(
-    uow: SqlUnitOfWork, order: StoredOrder, now: datetime
+    uow: SqlUnitOfWork, order: StoredOrder, now: datetime, *, moves_status: bool = True
 ) -> tuple[list[Any], dict[int, int]]:
     """Reserve what the order still owes and no reservation holds: (new reservations, backordered by line)."""
     keeper = StockKeeper(uow.session, now=now)
@@ -138,6 +138,7 @@ def allocate_outstanding(
             order.id,
             "inventory.reserved",
             now,
+            moves_status=moves_status,
             warehouse=reserved.warehouse,
             sku=reserved.sku,
             quantity=reserved.quantity,

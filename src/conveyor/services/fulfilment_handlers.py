@@ -27,7 +27,7 @@ from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedg
 from conveyor.domain.quality_check import QualityCheckDecision
 from conveyor.engine.runtime import HandlerContext
 from conveyor.errors import NotFound
-from conveyor.services import backorders, order_changes, order_status, pick_lists, shipping
+from conveyor.services import backorders, order_changes, order_edits, order_status, pick_lists, shipping
 from conveyor.services.allocation import allocate_order
 from conveyor.services.stock_keeping import StockKeeper
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -243,6 +243,7 @@ def register_order_handlers(registry: HandlerRegistry, *, clock: Clock | None = 
         registry.register(task_type, getattr(handlers, method))
     order_changes.register(registry, clock=clock)
     backorders.register(registry, clock=clock)
+    order_edits.register(registry, clock=clock)
     return handlers
 
 

@@ -19,7 +19,7 @@ from conveyor.entrypoints.api.routes.orders import OrderPublic
 from conveyor.entrypoints.api.routes.workflow_common import WorkflowDep
 from conveyor.entrypoints.api.security import CurrentPrincipal, RuntimeDep, require_roles
 from conveyor.errors import InvalidInput
-from conveyor.services import order_changes, order_views
+from conveyor.services import order_changes, order_edits, order_views
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -90,3 +90,92 @@ def list_changes(order_id: str, _: CurrentPrincipal, runtime: RuntimeDep) -> dic
         order_changes.lock_free_order(uow, order_id)
         data = order_changes.changes_of(uow.session, order_id)
     return {"order_id": order_id, "data": data, "count": len(data)}
+
+
+@router.post(
+    "/{order_id}/shipping-address",
+    response_model=OrderPublic,
+    summary="Correct the shipping address: re-allocates before the label, a carrier intercept after it",
+    responses={409: {"description": "Handed over already (code address_change_refused)"}},
+)
+def correct_shipping_address(
+    order_id: str,
+    principal: OrderChanger,
+    runtime: RuntimeDep,
+    workflow: WorkflowDep,
+    body: Annotated[
+        Any,
+        Body(
+            examples=[
+                {
+                    "shipping_address": {
+                        "name": "Ada Lovelace",
+                        "line1": "3 Place Bellecour",
+                        "postal_code": "69002",
+                        "city": "Lyon",
+                        "country": "FR",
+                    },
+                    "reason": "customer moved",
+                }
+            ]
+        ),
+    ],
+) -> OrderPublic:
+    data = _body(body)
+    order_edits.correct_address(
+        runtime.unit_of_work,
+        workflow,
+        order_id,
+        address=data.get("shipping_address"),
+        reason=data.get("reason"),
+        requested_by=principal.name,
+        now=datetime.now(UTC),
+    )
+    return OrderPublic(**order_views.order_detail(runtime.unit_of_work(), order_id))
+
+
+EDIT_EXAMPLE = {
+    "lines": [{"sku": "MUG-STONE", "quantity": 3}, {"sku": "TEE-BLK-M", "quantity": 0}],
+    "reason": "x",
+}
+
+
+def _edit(order_id: str, principal: Principal, runtime: Any, workflow: Any, body: Any) -> OrderPublic:
+    order_edits.edit_lines(
+        runtime.unit_of_work,
+        workflow,
+        order_id,
+        data=_body(body),
+        requested_by=principal.name,
+        now=datetime.now(UTC),
+    )
+    return OrderPublic(**order_views.order_detail(runtime.unit_of_work(), order_id))
+
+
+@router.post(
+    "/{order_id}/edits",
+    response_model=OrderPublic,
+    summary="Edit lines until picking starts (quantity per SKU: new lines added, 0 removes)",
+    responses={409: {"description": "Picking started (code order_not_editable)"}},
+)
+def edit_order(
+    order_id: str,
+    principal: OrderChanger,
+    runtime: RuntimeDep,
+    workflow: WorkflowDep,
+    body: Annotated[Any, Body(examples=[EDIT_EXAMPLE])],
+) -> OrderPublic:
+    return _edit(order_id, principal, runtime, workflow, body)
+
+
+@router.patch(
+    "/{order_id}", response_model=OrderPublic, summary="Edit lines (the same as POST /orders/{id}/edits)"
+)
+def patch_order(
+    order_id: str,
+    principal: OrderChanger,
+    runtime: RuntimeDep,
+    workflow: WorkflowDep,
+    body: Annotated[Any, Body(examples=[EDIT_EXAMPLE])],
+) -> OrderPublic:
+    return _edit(order_id, principal, runtime, workflow, body)
