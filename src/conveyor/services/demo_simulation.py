@@ -28,7 +28,7 @@ from conveyor.adapters.repositories.configuration import SqlConfiguration
 from conveyor.adapters.repositories.orders import SqlOrders
 from conveyor.domain.inventory import ReferenceType
 from conveyor.errors import ConveyorError
-from conveyor.services import pick_lists, shipping
+from conveyor.services import backorders, pick_lists, shipping
 from conveyor.services.fulfilment_handlers import register_order_handlers
 from conveyor.services.orders import place_order
 from conveyor.services.stock_keeping import StockKeeper, begin_writing
@@ -115,6 +115,7 @@ class DemoShop:
             keeper = StockKeeper(uow.session, now=self.clock())
             config = SqlConfiguration(uow.session)
             levels = {(lv.warehouse, lv.sku): lv for lv in keeper.stock.levels()}
+            received: set[str] = set()
             for warehouse in config.warehouses():
                 if not warehouse.active:
                     continue
@@ -138,6 +139,9 @@ class DemoShop:
                         bin_location=bin_location,
                     )
                     self.report.restocked_units += units
+                    received.add(product.sku)
+            for sku in sorted(received):  # backordered orders take the new units, oldest first
+                backorders.stock_arrived(uow, self.workflow, sku, self.clock())
             uow.commit()
 
     # --- customers --------------------------------------------------------------------------------
