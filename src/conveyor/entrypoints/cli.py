@@ -22,6 +22,7 @@ from conveyor.domain.auth import ApiToken, Role
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
 from conveyor.entrypoints.cli_demo import demo
+from conveyor.entrypoints.cli_finance import carrier_performance, payments, refunds_app, returns_app
 from conveyor.entrypoints.cli_inbox import exceptions_app, tasks_app
 from conveyor.entrypoints.cli_orders import orders_app
 from conveyor.entrypoints.cli_process import (
@@ -80,6 +81,10 @@ app.command("worker")(worker)
 app.add_typer(config_app, name="config")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(orders_app, name="orders")
+app.add_typer(refunds_app, name="refunds")
+app.add_typer(returns_app, name="returns")
+app.command("payments")(payments)
+app.command("carrier-performance")(carrier_performance)
 app.command()(demo)
 
 
