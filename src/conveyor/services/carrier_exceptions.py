@@ -308,6 +308,43 @@ class CarrierExceptionHandlers:
     def __init__(self, clock: Any = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
 
+    def report_late(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Mapping[str, Any] | None:
+        """For an order process's late-delivery path: open a ``late`` case for the order's last shipment.
+
+        Bind a service task to ``carrier_exception.report_late`` after the delivery timer; a shipment
+        with an open late case is not reported twice.
+        """
+        session, now = uow.session, self.clock()
+        order = finance.order_of(session, str(ctx.variables.get("order_id") or ""))
+        handed = [s for s in SqlOrders(session).shipments(order_id=order.id) if s.handed_over_at is not None]
+        late = [s for s in handed if s.delivered_at is None] or handed
+        if not late:
+            return {"carrier_exception_id": None}
+        shipment = late[-1]
+        open_case = session.execute(
+            select(carrier_exceptions.c.id).where(
+                and_(
+                    carrier_exceptions.c.shipment_id == shipment.id,
+                    carrier_exceptions.c.kind == "late",
+                    carrier_exceptions.c.status.in_(("open", "waiting")),
+                )
+            )
+        ).first()
+        if open_case is not None:
+            return {"carrier_exception_id": open_case.id}
+        case_id = new_case_id()
+        workflow_of(uow).correlate(
+            REPORTED_MESSAGE,
+            case_id,
+            {
+                "carrier_exception_id": case_id, "order_id": order.id, "shipment_id": shipment.id,
+                "carrier": shipment.carrier, "kind": "late", "occurred_at": now.isoformat(), "location": "",
+                "code": "", "details": {"note": "the delivery timer of the order's process fired"},
+            },
+            uow=uow,
+        )  # fmt: skip
+        return {"carrier_exception_id": case_id}
+
     def record(self, ctx: HandlerContext, uow: SqlUnitOfWork) -> Mapping[str, Any] | None:
         session, now, v = uow.session, self.clock(), ctx.variables
         case_id = str(v.get("carrier_exception_id") or "") or new_case_id()
@@ -469,6 +506,7 @@ class CarrierExceptionHandlers:
 
 
 CARRIER_EXCEPTION_HANDLERS = {
+    "carrier_exception.report_late": "report_late",
     "carrier_exception.record": "record",
     "carrier_exception.apply_decision": "apply_decision",
     "carrier_exception.check_delivery": "check_delivery",

@@ -189,6 +189,32 @@ def store_credit_balance(session: Session, customer_email: str, currency: str) -
     return Money.from_minor(int(total), currency)
 
 
+def store_credit_statement(session: Session, customer_email: str) -> dict[str, Any]:
+    """A customer's store-credit entries and balance per currency."""
+    email = customer_email.strip().lower()
+    rows = list(
+        session.execute(
+            select(store_credit_entries)
+            .where(store_credit_entries.c.customer_email == email)
+            .order_by(store_credit_entries.c.id)
+        )
+    )
+    balances: dict[str, int] = {}
+    entries = []
+    for row in rows:
+        balances[row.currency] = balances.get(row.currency, 0) + int(row.amount_minor)
+        entries.append({
+            "amount": Money.from_minor(int(row.amount_minor), row.currency).as_string(),
+            "currency": row.currency, "order_id": row.order_id, "return_id": row.return_id,
+            "reason": row.reason, "at": row.at,
+        })  # fmt: skip
+    return {
+        "customer_email": email,
+        "balances": {c: Money.from_minor(v, c).as_string() for c, v in sorted(balances.items())},
+        "entries": entries,
+    }
+
+
 def add_store_credit(
     uow: SqlUnitOfWork,
     *,

@@ -125,3 +125,31 @@ def test_support_reports_a_late_delivery_and_bad_reports_are_refused(shop_api: S
     status, _ = problem(shop_api, "GET", "/carriers/nope/performance", Role.VIEWER)
     assert status == 404
     assert shop_api.get("/carrier-exceptions", order_id=order_id)["count"] == 1
+
+
+LATE_PROBE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:conveyor="http://conveyor.dev/schema/bpmn" id="late_probe_defs" targetNamespace="http://conveyor.dev/t">
+  <bpmn:process id="late-probe" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:serviceTask id="report" conveyor:handler="carrier_exception.report_late"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="report"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="report" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_an_order_process_can_report_its_late_delivery_once(shop_api: ShopApi) -> None:
+    from conveyor.services.workflow import workflow_for
+
+    order_id, [shipment_id] = shipped_order(shop_api, "WEB-CX5", [("MUG-STONE", 1)])
+    workflow = workflow_for(shop_api.runtime)
+    workflow.deploy(LATE_PROBE, file_name="late-probe.bpmn")
+    workflow.start("late-probe", {"order_id": order_id})
+    workflow.start("late-probe", {"order_id": order_id})  # the timer of another path: no second case
+    [case] = shop_api.get("/carrier-exceptions", order_id=order_id)["data"]
+    assert (case["kind"], case["shipment_id"], case["status"]) == ("late", shipment_id, "open")
+    record = shop_api.get(f"/exceptions/{case['exception_id']}", Role.SUPPORT)
+    assert (record["type"], record["category"]) == ("delivery.late", "carrier")

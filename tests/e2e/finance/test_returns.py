@@ -145,6 +145,8 @@ def test_each_line_gets_its_own_disposition_and_resolution(shop_api: ShopApi) ->
     shop_api.assert_ledger_consistent()
     assert shop_api.get(f"/orders/{order_id}/payments")["refunded"] == "0.00"  # nothing refunded
     assert "store_credit.issued" in event_types(shop_api, order_id)
+    credit = shop_api.get("/store-credit", Role.SUPPORT, customer_email="Ada@Example.com")
+    assert credit["balances"] == {"EUR": "12.50"} and credit["entries"][0]["return_id"] == rma["id"]
 
 
 def test_a_return_can_be_received_without_any_refund(shop_api: ShopApi) -> None:

@@ -84,6 +84,14 @@ def order_payments(order_id: str, _: Reader, session: ReadSession) -> dict[str, 
     return finance.payment_summary(session, order_id)
 
 
+StoreCreditReader = Annotated[Principal, Depends(require_roles(Role.SUPPORT, Role.FINANCE, Role.MANAGER))]
+
+
+@router.get("/store-credit", summary="A customer's store credit: balance per currency and entries")
+def store_credit(customer_email: str, _: StoreCreditReader, session: ReadSession) -> dict[str, Any]:
+    return finance.store_credit_statement(session, customer_email)
+
+
 @router.get("/payments", summary="The payment ledger of one order (?order_id=)")
 def payments(order_id: str, _: Reader, session: ReadSession) -> dict[str, Any]:
     return finance.payment_summary(session, order_id)
