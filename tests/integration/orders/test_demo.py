@@ -48,7 +48,8 @@ def test_conveyor_demo_on_a_fresh_database_then_if_empty_adds_nothing(
         deployed = connection.execute(text("SELECT key FROM process_definitions")).scalars().all()
     engine.dispose()
     # conveyor init deploys the bundled processes (order-fulfillment, the event-started ones, ...)
-    assert {"order-fulfillment", "customer-notifications", "carrier-manifest", "demand-signals"} <= set(deployed)
+    expected = {"order-fulfillment", "customer-notifications", "carrier-manifest", "demand-signals"}
+    assert expected <= set(deployed)
     first = runner.invoke(app, ["demo", "--orders", "8", "--days", "3", "--seed", "1"])
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["demo", "--orders", "8", "--if-empty"])
