@@ -275,8 +275,9 @@ def _history(
     )
 
 
-def _load(session: Session, exception_id: int) -> dict[str, Any]:
-    row = session.execute(select(exception_records).where(exception_records.c.id == exception_id)).first()
+def _load(session: Session, exception_id: int, *, lock: bool = False) -> dict[str, Any]:
+    query = select(exception_records).where(exception_records.c.id == exception_id)
+    row = session.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise ExceptionNotFound(f"Exception record {exception_id} does not exist", exception_id=exception_id)
     return dict(row._mapping)
@@ -305,7 +306,7 @@ def update_exception(
     """
     session = uow.session
     write_transaction(session)  # SQLite: take the write lock before reading, so a race is a 409, not a 503
-    current = _load(session, exception_id)
+    current = _load(session, exception_id, lock=True)  # PostgreSQL: a racing change waits, then sees ours
     problems = Problems()
     if status is not None and status not in STATUSES:
         problems.add("status", f"must be one of {list(STATUSES)}, got {status!r}")
@@ -411,7 +412,7 @@ def resolve_exception(
 ) -> None:
     """Resolve an open or in-progress record (``exception.resolved``); 409 when already resolved or closed."""
     write_transaction(uow.session)
-    current = _load(uow.session, exception_id)
+    current = _load(uow.session, exception_id, lock=True)
     if current["status"] in DONE_STATUSES:
         raise ExceptionStatusConflict(
             f"Exception record {exception_id} is already {current['status']}", status=current["status"]
@@ -429,6 +430,7 @@ def resolve_exception(
         root_cause=root_cause,
         now=now,
         actor=actor,
+        expected_revision=current["revision"],
     )
 
 
