@@ -48,22 +48,43 @@ def test_a_receipt_re_allocates_the_waiting_orders_oldest_first(shop_api: ShopAp
 
 def test_a_transfer_wakes_a_waiting_order_too(shop_api: ShopApi) -> None:
     api = shop_api
-    api.receive("WAW-1", "SPEAKER-MINI", 4)
-    api.post("/inventory/adjustments", {"warehouse": "WAW-1", "sku": "SPEAKER-MINI", "quantity": -4,
-                                         "reason": "count_correction"}, Role.WAREHOUSE, 201)  # fmt: skip
-    api.receive("WAW-1", "SPEAKER-MINI", 4)
-    placed = api.post("/orders", draft("WEB-BO-TR", [("SPEAKER-MINI", 6)]), Role.INTEGRATION, 201)
-    assert placed["lines"][0]["backordered"] == 2  # 4 reserved in Warsaw, 2 missing
+    api.receive("LYS-1", "MUG-STONE", 5)  # wholesale ships from BER-1 or WAW-1 only (priority list)
+    placed = api.post(
+        "/orders", draft("WHS-BO-TR", [("MUG-STONE", 2)], channel="wholesale"), Role.INTEGRATION, 201
+    )
+    assert placed["status"] == "backordered" and placed["allocations"] == []
+    bad = {"from_warehouse": "LYS-1", "to_warehouse": "BER-1", "lines": [{"sku": "MUG-STONE", "quantity": 0}]}
+    api.post("/inventory/transfers", bad, Role.WAREHOUSE, 422)  # bad input: nothing moves, nobody wakes
+    assert api.order(placed["id"])["status"] == "backordered"
+
     transfer = {
-        "from_warehouse": "WAW-1",
+        "from_warehouse": "LYS-1",
         "to_warehouse": "BER-1",
-        "lines": [{"sku": "SPEAKER-MINI", "quantity": 0}],
+        "lines": [{"sku": "MUG-STONE", "quantity": 3}],
     }
-    api.post("/inventory/transfers", transfer, Role.WAREHOUSE, 422)  # bad input: nothing moves
-    api.receive("LYS-1", "SPEAKER-MINI", 3)
-    assert api.order(placed["id"])["status"] in ("partially_shipped", "shipped", "picking")
+    api.post("/inventory/transfers", transfer, Role.WAREHOUSE, 201)
+
+    order = api.order(placed["id"])
+    assert order["status"] == "picking" and [p["warehouse"] for p in order["pick_lists"]] == ["BER-1"]
+    assert stock(api, "BER-1", "MUG-STONE") == (3, 2) and stock(api, "LYS-1", "MUG-STONE") == (2, 0)
     api.assert_ledger_consistent()
     assert_nothing_negative(api)
+
+
+def test_a_cancellation_while_waiting_for_a_payment_method_or_for_stock(shop_api: ShopApi) -> None:
+    api = shop_api
+    declined = api.post(
+        "/orders", draft("WEB-BO-PM", [("MUG-STONE", 1)], token="tok_decline"), Role.INTEGRATION, 201
+    )
+    waiting = api.post("/orders", draft("WEB-BO-W", [("HOODIE-GRY-M", 1)]), Role.INTEGRATION, 201)
+    for placed in (declined, waiting):
+        order = api.post(f"/orders/{placed['id']}/cancel", {"reason": "no longer wanted"}, Role.SUPPORT)
+        assert order["status"] == "cancelled" and order["workflow"]["waiting_at"] == []
+        assert payment_ledger(api, placed["id"]).balance.is_zero
+    api.receive("BER-1", "HOODIE-GRY-M", 2)  # nobody waits for it any more
+    assert stock(api, "BER-1", "HOODIE-GRY-M") == (2, 0)
+    assert api.run_timers(days=30) == 0  # no timer of theirs is left
+    api.assert_ledger_consistent()
 
 
 def test_the_marketplace_waits_for_everything_before_picking(shop_api: ShopApi) -> None:
