@@ -714,5 +714,6 @@ def resolve_incident_records(uow: SqlUnitOfWork, instance_id: str, now: datetime
     )
     ids = [int(i) for i in uow.session.execute(query.order_by(exception_records.c.id)).scalars()]
     for exception_id in ids:
-        resolve_exception(uow, exception_id, resolution="incident resolved (the step ran again)", now=now)
+        resolution = "the runtime resolved the incident (its step ran again or its instance moved on)"
+        resolve_exception(uow, exception_id, resolution=resolution, now=now)
     return ids
