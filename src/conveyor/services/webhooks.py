@@ -55,6 +55,17 @@ log = get_logger(__name__)
 USER_AGENT = "Conveyor-Webhooks/1"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 DISABLED_EXCEPTION_TYPE = "webhook.disabled"
+#: messages Conveyor's services correlate themselves at the right moment (shipping, order changes,
+#: backorders, carrier exceptions, returns); an event of the same type must not deliver them again
+DIRECT_MESSAGES = (
+    "shipment.delivered",
+    "order.cancel_requested",
+    "order.payment_method_updated",
+    "order.pick_lists_replaced",
+    "inventory.stock_available",
+    "carrier.exception_reported",
+    "return.parcel_received",
+)
 
 
 class DeliverySettings(BaseSettings):
@@ -89,11 +100,7 @@ class DeliverySettings(BaseSettings):
     )
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, description="Idle dispatcher sleep")
     dispatch_direct_messages: list[str] = Field(
-        default_factory=lambda: [
-            "shipment.delivered",
-            "order.cancel_requested",
-            "order.payment_method_updated",
-        ],
+        default_factory=lambda: list(DIRECT_MESSAGES),
         description="Message names Conveyor's own code correlates (their events only start processes)",
     )
 
