@@ -3,6 +3,7 @@ event that cannot be routed does not block the others forever (SQLite and Postgr
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -164,3 +165,29 @@ def test_conveyor_init_deploys_the_bundled_event_processes(runtime: Runtime) -> 
         "customer-notifications",
         "carrier-manifest",
     }
+
+
+def test_two_dispatchers_route_each_event_to_processes_exactly_once(migrated_runtime: Runtime) -> None:
+    workflow, _ = _setup(migrated_runtime)
+    _record(migrated_runtime, *({"type": "parcel.opened", "id": f"P-{n}"} for n in range(40)))
+    dispatchers = [Dispatcher(workflow, name=f"d{n}", settings=SETTINGS) for n in range(2)]
+    errors: list[BaseException] = []
+
+    def run(dispatcher: Dispatcher) -> None:
+        try:
+            for _ in range(100):
+                if dispatcher.run_once() == 0 and _rows(
+                    migrated_runtime, "SELECT count(*) FROM processed_events"
+                ) == [(40,)]:
+                    return
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    keys = [key for (key,) in _rows(migrated_runtime, "SELECT business_key FROM process_instances")]
+    assert sorted(keys) == sorted(f"P-{n}" for n in range(40))  # one instance per event, none twice
