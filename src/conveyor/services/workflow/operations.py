@@ -118,10 +118,12 @@ class Workflow(WorkflowRuntime):
 
         def work(ctx: StepContext) -> Stepped:
             store = InstanceStore(ctx.uow.session)
-            found = store.task(task_id)
+            # the task and its instance (locked) in one statement
+            found = store.task_with_instance(task_id)
             if found is None:
                 raise NotFound(f"No user task {task_id}")
-            instance_id, wait_id, _node, state = found
+            wait_id, _node, state, row = found
+            instance_id = row.id
             if state not in ("created", "claimed"):
                 raise Conflict(f"User task {task_id} is {state}; only open tasks can be completed")
 
@@ -139,7 +141,7 @@ class Workflow(WorkflowRuntime):
                 c.completed_waits.add((instance_id, wait_id))
                 c.uow.record({"type": "task.completed", "id": task_id, "instance_id": instance_id})
 
-            self.step(ctx, instance_id, complete)
+            self.step(ctx, instance_id, complete, loaded=row)
             self.drain(ctx)
             return Stepped(instance_id, ctx.states[instance_id], tuple(ctx.opened_tasks.get(instance_id, ())))
 

@@ -59,6 +59,8 @@ def _worth_retrying(err: OperationalError) -> bool:
     if getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return "database is locked" in str(err.orig)  # SQLite: the busy timeout ran out
+
+
 Operation = Callable[[Instance, StepContext], T]
 
 
@@ -116,10 +118,21 @@ class WorkflowRuntime:
 
     # --- steps ----------------------------------------------------------------------------------
 
-    def step(self, ctx: StepContext, instance_id: str, operation: Operation[T]) -> T:
-        """Apply ``operation`` to a stored instance and write the result."""
+    def step(
+        self,
+        ctx: StepContext,
+        instance_id: str,
+        operation: Operation[T],
+        *,
+        loaded: InstanceRow | None = None,
+    ) -> T:
+        """Apply ``operation`` to a stored instance and write the result.
+
+        ``loaded``: the instance row, already read (and locked) by the caller in this
+        transaction, as ``InstanceStore.load`` returns it.
+        """
         session = ctx.uow.session
-        row = InstanceStore(session).load(instance_id)
+        row = loaded if loaded is not None else InstanceStore(session).load(instance_id)
         if row is None:
             raise NotFound(f"No process instance {instance_id!r}")
         if row.state in ENDED:
