@@ -59,6 +59,7 @@ from conveyor.adapters.db.order_tables import (
     pick_lists,
 )
 from conveyor.adapters.geocoding import shared_geocoder
+from conveyor.adapters.repositories.orders import StoredLine, StoredOrder, StoredPickLine, StoredPickList
 from conveyor.domain.allocation import AllocationStrategy, CandidateWarehouse, RequestedLine, allocate
 from conveyor.domain.errors import PaymentDeclined
 from conveyor.domain.fulfilment import PickList
@@ -69,7 +70,7 @@ from conveyor.domain.orders import Order
 from conveyor.domain.payments import PaymentLedger, SandboxPaymentProvider
 from conveyor.engine.runtime import HandlerContext, Handlers
 from conveyor.errors import ConveyorError, InvalidInput, NotFound
-from conveyor.services import order_status
+from conveyor.services import order_status, order_views
 from conveyor.services.config_cache import ConfigCache, shared_config_cache
 from conveyor.services.fulfilment_handlers import OrderHandlers
 from conveyor.services.orders import (
@@ -83,7 +84,7 @@ from conveyor.services.orders import (
 from conveyor.services.pick_lists import new_pick_list_id
 from conveyor.services.stock_keeping import begin_writing
 from conveyor.services.unit_of_work import SqlUnitOfWork
-from conveyor.services.workflow.batch import InstanceBatch
+from conveyor.services.workflow.batch import InstanceBatch, StagedStart
 from conveyor.services.workflow.operations import Workflow
 
 Clock = Callable[[], datetime]
@@ -112,6 +113,9 @@ class BatchOutcome:
     order_id: str | None
     created: bool
     error: ConveyorError | None = None
+    #: the order's detail as ``order_views.order_detail`` shows it, when asked for (``with_detail``)
+    #: and the order was placed by the batch (else None: read it)
+    detail: dict[str, Any] | None = None
 
     @property
     def rejected(self) -> bool:
@@ -143,12 +147,14 @@ def place_orders(
     cache: ConfigCache | None = None,
     stats: BatchStats | None = None,
     write_lock: AbstractContextManager[Any] | None = None,
+    with_detail: bool = False,
 ) -> list[BatchOutcome]:
     """Place ``requests`` as one batch (see the module docstring); one outcome per request, in order.
 
     ``write_lock`` (e.g. a ``multiprocessing.Lock`` shared by import workers) is held around each
     write: writers of one import then hand the database over at once instead of polling SQLite's
-    busy timeout.
+    busy timeout. ``with_detail``: each order the batch placed comes with its detail, built from
+    what was written (the API answers with it without reading the order back).
     """
     stats = stats if stats is not None else BatchStats()
     if not requests:
@@ -162,7 +168,7 @@ def place_orders(
         while True:
             attempt += 1
             try:
-                batch = _Batch(workflow, requests, now, cache, write_lock or nullcontext())
+                batch = _Batch(workflow, requests, now, cache, write_lock or nullcontext(), with_detail)
                 outcomes, single = batch.run(uow_factory, stats, optimistic=optimistic)
                 duplicates = batch.duplicates
                 break
@@ -251,9 +257,13 @@ class _Batch:
         now: datetime | None,
         cache: ConfigCache,
         write_lock: AbstractContextManager[Any],
+        with_detail: bool = False,
     ) -> None:
         self.workflow = workflow
         self.write_lock = write_lock
+        self.with_detail = with_detail
+        #: order id -> what its detail is built from (``with_detail``)
+        self.parts: dict[str, tuple[_Staging, StagedStart]] = {}
         self.requests = requests
         self.fixed_now = now
         self.cache = cache
@@ -264,6 +274,7 @@ class _Batch:
         self.reserved: dict[tuple[str, str], int] = {}
         self.order_rows: list[dict[str, Any]] = []
         self.order_row_of: dict[str, dict[str, Any]] = {}
+        self.task_ids: dict[tuple[str, int], int] = {}
         #: events of the kept orders, in the order the single path records them
         self.events: list[dict[str, Any]] = []
         #: request indexes of the orders kept in the batch
@@ -309,6 +320,8 @@ class _Batch:
                 begin_writing(uow.session)
                 self._prepare(uow.session, outcomes, single, counts, lock_stock=True)
                 self._write(uow, stale_on_guard=False)
+        if self.with_detail:
+            self.details(outcomes)
         stats.batched += counts.batched
         stats.existing += counts.existing
         stats.rejected += counts.rejected
@@ -352,6 +365,8 @@ class _Batch:
                 continue
             self._keep(staging, staged.instance_id, staged.events)
             self.instances.add(staged)
+            if self.with_detail:
+                self.parts[order.id] = (staging, staged)
             outcomes[index] = BatchOutcome(order.id, True)
             self.kept_indexes.append(index)
             counts.batched += 1
@@ -371,12 +386,21 @@ class _Batch:
         for event in self.events:
             uow.record(event)
         try:
-            self._flush(uow.session)
+            task_ids = self._flush(uow.session)
         except _GuardRefused as refused:
             if stale_on_guard:
                 raise _StaleSnapshot(str(refused)) from refused
             raise
         uow.commit()
+        self.task_ids = task_ids
+
+    def details(self, outcomes: list[BatchOutcome | None]) -> None:
+        """Give each order the batch placed its detail (``with_detail``), built from its rows."""
+        for index, outcome in enumerate(outcomes):
+            if outcome is not None and outcome.created and outcome.order_id in self.parts:
+                staging, staged = self.parts[outcome.order_id]
+                detail = _detail(self.order_row_of[outcome.order_id], staging, staged, self.task_ids)
+                outcomes[index] = BatchOutcome(outcome.order_id, True, None, detail)
 
     def _validate(
         self, session: Session, outcomes: list[BatchOutcome | None], counts: BatchStats
@@ -709,7 +733,7 @@ class _Batch:
         self.pick_list_rows.extend(s.pick_lists)
         self.pick_line_rows.extend(s.pick_lines)
 
-    def _flush(self, session: Session) -> None:
+    def _flush(self, session: Session) -> dict[tuple[str, int], int]:
         kept = {row["id"] for row in self.order_rows if row["process_instance_id"] is not None}
         order_rows = [row for row in self.order_rows if row["id"] in kept]
         connection = session.connection()
@@ -729,7 +753,7 @@ class _Batch:
                 result = connection.execute(guarded, {"p_w": warehouse, "p_s": sku, "p_q": units, "p_at": at})
                 if result.rowcount != 1:
                     raise _GuardRefused(f"{sku} in {warehouse}")
-        self.instances.flush(session)  # orders refer to their instance
+        task_ids = self.instances.flush(session, task_ids=self.with_detail)  # orders refer to their instance
         for table, rows in (
             (orders, order_rows),
             (order_lines, self.line_rows),
@@ -741,6 +765,7 @@ class _Batch:
         ):
             if rows:
                 connection.execute(insert(table), rows)
+        return task_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -809,6 +834,87 @@ def _order_row(order: Order, idempotency_key: str | None, token: str | None) -> 
         "created_at": at,
         "updated_at": at,
     }
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def _at(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _detail(
+    row: dict[str, Any], s: _Staging, staged: StagedStart, task_ids: dict[tuple[str, int], int]
+) -> dict[str, Any]:
+    """The order's detail exactly as ``order_views.order_detail`` would read it back after the commit."""
+    order = s.order
+    stored = StoredOrder(
+        id=row["id"], channel=row["channel_code"], external_id=row["external_id"],
+        idempotency_key=row["idempotency_key"], status=row["status"], currency=row["currency"],
+        customer=dict(row["customer"]), shipping_address=dict(row["shipping_address"]),
+        billing_address=dict(row["billing_address"]), subtotal_minor=row["subtotal_minor"],
+        shipping_minor=row["shipping_minor"], tax_minor=row["tax_minor"],
+        discount_minor=row["discount_minor"], total_minor=row["total_minor"],
+        payment_token=row["payment_token"], process_instance_id=row["process_instance_id"],
+        placed_at=_at(row["placed_at"]), created_at=_at(row["created_at"]), updated_at=_at(row["updated_at"]),
+        lines=tuple(
+            StoredLine(line.line_no, line.sku, line.name, line.quantity, line.unit_price.minor_units, 0)
+            for line in order.lines
+        ),
+    )  # fmt: skip
+    lines_of: dict[str, list[StoredPickLine]] = {}
+    for line in s.pick_lines:
+        lines_of.setdefault(line["pick_list_id"], []).append(
+            StoredPickLine(line["position"], line["sku"], line["quantity"], line["bin_location"], None)
+        )
+    pick_lists = sorted(
+        (
+            StoredPickList(p["id"], order.id, p["warehouse_code"], p["status"], _at(p["created_at"]),
+                           None, None, tuple(lines_of.get(p["id"], ())))
+            for p in s.pick_lists
+        ),
+        key=lambda p: (p.created_at, p.id),
+    )  # fmt: skip
+    instance_id = staged.instance_id
+    tasks = sorted(
+        (
+            {
+                "id": task_ids[(instance_id, t["wait_id"])],
+                "node": t["node_id"],
+                "name": t["name"],
+                "candidate_groups": list(t["candidate_groups"] or []),
+                "assignee": t["assignee"],
+                "state": t["state"],
+                "created_at": _at(t["created_at"]),
+            }
+            for t in staged.tasks
+        ),
+        key=lambda task: task["id"],
+    )
+    return order_views.detail_of(
+        stored,
+        allocations=[
+            {
+                "line_no": r["line_no"],
+                "warehouse": r["warehouse_code"],
+                "sku": r["sku"],
+                "quantity": r["quantity"],
+                "state": r["state"],
+            }
+            for r in s.reservations
+        ],
+        pick_lists=pick_lists,
+        shipments=[],
+        waiting_at=order_status.waiting_of(
+            (w["node_id"], w["kind"], _utc(w["due_at"]), w["message_name"])
+            for w in sorted(staged.waits, key=lambda w: w["wait_id"])
+        ),
+        open_tasks=tasks,
+        timeline=order_status.timeline_of(
+            stored, [(_at(at), kind, node) for _, at, kind, node, _ in staged.history], pick_lists, [], []
+        ),
+    )
 
 
 def _movement_row(movement: StockMovement) -> dict[str, Any]:

@@ -12,6 +12,7 @@ hand-overs and the carrier's tracking events, oldest first.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -63,10 +64,17 @@ def waiting_nodes(session: Session, instance_id: str | None) -> list[dict[str, A
         return []
     query = select(waits.c.node_id, waits.c.kind, waits.c.due_at, waits.c.message_name)
     rows = session.execute(query.where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id))
+    return waiting_of((r.node_id, r.kind, r.due_at, r.message_name) for r in rows)
+
+
+def waiting_of(
+    waits_in_order: Iterable[tuple[str, str, datetime | None, str | None]],
+) -> list[dict[str, Any]]:
+    """``waiting_nodes`` from ``(node, kind, due_at, message)`` rows in wait order (read or just written)."""
     return [
-        {"node": r.node_id, "kind": r.kind, "due_at": r.due_at, "message": r.message_name}
-        for r in rows
-        if r.message_name not in LISTENING_MESSAGES
+        {"node": node, "kind": kind, "due_at": due_at, "message": message}
+        for node, kind, due_at, message in waits_in_order
+        if message not in LISTENING_MESSAGES
     ]
 
 
@@ -102,17 +110,36 @@ def timeline(
 
     ``pick_lists`` and ``shipments``: the order's, when the caller has read them already.
     """
-    entries: list[dict[str, Any]] = [
-        {"at": order.placed_at, "event": "order.placed", "detail": f"from channel {order.channel}"},
-    ]
+    history: list[tuple[datetime, str, str]] = []
     if order.process_instance_id is not None:
         h = workflow_history.c
         query = select(h.at, h.event, h.node_id).where(h.instance_id == order.process_instance_id)
-        for row in session.execute(query.order_by(h.id)):
-            if row.event in _SHOWN_HISTORY or row.event.startswith("instance."):
-                entries.append({"at": row.at, "event": f"workflow.{row.event}", "node": row.node_id})
+        history = [(row.at, row.event, row.node_id) for row in session.execute(query.order_by(h.id))]
     repo = SqlOrders(session)
-    for pick_list in repo.pick_lists(order_id=order.id) if pick_lists is None else pick_lists:
+    pick_lists = repo.pick_lists(order_id=order.id) if pick_lists is None else pick_lists
+    shipments = repo.shipments(order_id=order.id) if shipments is None else shipments
+    tracking = repo.tracking_events([s.id for s in shipments])
+    return timeline_of(order, history, pick_lists, shipments, tracking)
+
+
+def timeline_of(
+    order: StoredOrder,
+    history: Iterable[tuple[datetime, str, str]],
+    pick_lists: Iterable[StoredPickList],
+    shipments: Iterable[StoredShipment],
+    tracking: Iterable[Any],
+) -> list[dict[str, Any]]:
+    """The timeline from what was read (``timeline``) or just written (batched placement).
+
+    ``history``: the instance's ``(at, event, node)`` rows in the order they were written.
+    """
+    entries: list[dict[str, Any]] = [
+        {"at": order.placed_at, "event": "order.placed", "detail": f"from channel {order.channel}"},
+    ]
+    for at, event, node in history:
+        if event in _SHOWN_HISTORY or event.startswith("instance."):
+            entries.append({"at": at, "event": f"workflow.{event}", "node": node})
+    for pick_list in pick_lists:
         entries.append(
             {
                 "at": pick_list.created_at,
@@ -128,7 +155,6 @@ def timeline(
                     "detail": f"{pick_list.id} by {pick_list.confirmed_by or 'the warehouse'}",
                 }
             )
-    shipments = repo.shipments(order_id=order.id) if shipments is None else shipments
     for shipment in shipments:
         if shipment.handed_over_at is not None:
             entries.append(
@@ -138,7 +164,7 @@ def timeline(
                     "detail": f"{shipment.id} to {shipment.carrier} ({shipment.tracking_number})",
                 }
             )
-    for event in repo.tracking_events([s.id for s in shipments]):
+    for event in tracking:
         entries.append(
             {
                 "at": event.at,

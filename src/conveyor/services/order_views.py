@@ -53,25 +53,8 @@ def order_detail(uow: SqlUnitOfWork, order_id: str) -> dict[str, Any]:
         reservations = SqlStock(session).reservations_of(order_id, state=None)
         pick_lists = repo.pick_lists(order_id=order_id)
         shipments = repo.shipments(order_id=order_id)
-        detail = order_summary(order)
-        detail.update(
-            shipping_address=order.shipping_address,
-            billing_address=order.billing_address,
-            amounts={
-                name: _money(getattr(order, f"{name}_minor"), order.currency)
-                for name in ("subtotal", "shipping", "tax", "discount", "total")
-            },
-            lines=[
-                {
-                    "line_no": line.line_no,
-                    "sku": line.sku,
-                    "name": line.name,
-                    "quantity": line.quantity,
-                    "unit_price": _money(line.unit_price_minor, order.currency),
-                    "backordered": line.backordered,
-                }
-                for line in order.lines
-            ],
+        return detail_of(
+            order,
             allocations=[
                 {
                     "line_no": r.line_no,
@@ -82,15 +65,51 @@ def order_detail(uow: SqlUnitOfWork, order_id: str) -> dict[str, Any]:
                 }
                 for r in reservations
             ],
-            pick_lists=[pick_list_public(p) for p in pick_lists],
-            shipments=[shipment_public(s) for s in shipments],
-            workflow={
-                "process_instance_id": order.process_instance_id,
-                "waiting_at": order_status.waiting_nodes(session, order.process_instance_id),
-            },
+            pick_lists=pick_lists,
+            shipments=shipments,
+            waiting_at=order_status.waiting_nodes(session, order.process_instance_id),
             open_tasks=order_status.open_tasks(session, order.process_instance_id),
             timeline=order_status.timeline(session, order, pick_lists=pick_lists, shipments=shipments),
         )
+
+
+def detail_of(
+    order: StoredOrder,
+    *,
+    allocations: list[dict[str, Any]],
+    pick_lists: list[StoredPickList],
+    shipments: list[StoredShipment],
+    waiting_at: list[dict[str, Any]],
+    open_tasks: list[dict[str, Any]],
+    timeline: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An order's detail from its parts (read by ``order_detail``, or just written by batched placement)."""
+    detail = order_summary(order)
+    detail.update(
+        shipping_address=order.shipping_address,
+        billing_address=order.billing_address,
+        amounts={
+            name: _money(getattr(order, f"{name}_minor"), order.currency)
+            for name in ("subtotal", "shipping", "tax", "discount", "total")
+        },
+        lines=[
+            {
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price_minor, order.currency),
+                "backordered": line.backordered,
+            }
+            for line in order.lines
+        ],
+        allocations=allocations,
+        pick_lists=[pick_list_public(p) for p in pick_lists],
+        shipments=[shipment_public(s) for s in shipments],
+        workflow={"process_instance_id": order.process_instance_id, "waiting_at": waiting_at},
+        open_tasks=open_tasks,
+        timeline=timeline,
+    )
     return detail
 
 

@@ -100,7 +100,11 @@ class PlacementBatcher:
     def _place(self, batch: list[tuple[OrderRequest, Future[BatchOutcome]]]) -> None:
         try:
             outcomes = place_orders(
-                self._uow_factory, self._workflow, [request for request, _ in batch], stats=self.stats
+                self._uow_factory,
+                self._workflow,
+                [request for request, _ in batch],
+                stats=self.stats,
+                with_detail=True,  # the API answers with the order's detail: no need to read it back
             )
         except BaseException as err:
             log.warning("placement_batch_failed", orders=len(batch), error=f"{type(err).__name__}: {err}")

@@ -15,7 +15,7 @@ import pytest
 from order_shop import Shop, order_draft
 
 from conveyor.errors import ConveyorError
-from conveyor.services import configuration, inventory, order_batch
+from conveyor.services import configuration, inventory, order_batch, order_views
 from conveyor.services.config_cache import ConfigCache
 from conveyor.services.order_batch import BatchStats, OrderRequest, place_orders
 
@@ -296,3 +296,19 @@ def test_what_moves_while_a_batch_is_prepared_sends_it_back_under_the_lock(
     assert statuses == ["backordered", "picking"]  # 3 units, 1 written off, 1 taken by W-1: one left
     assert shop.sql("SELECT reserved, on_hand FROM stock_levels WHERE sku = 'SPEAKER-MINI'")[0] == (2, 2)
     assert shop.ledger_violations() == []
+
+
+def test_the_detail_a_batch_answers_with_is_the_stored_detail(shop: Shop) -> None:
+    """``with_detail``: the API answers from what the batch wrote; it must be what a read gives."""
+    _stock(shop)
+    outcomes = place_orders(
+        shop.runtime.unit_of_work,
+        shop.workflow,
+        [OrderRequest(channel, draft) for channel, draft in _drafts("D")],
+        now=shop.clock(),
+        with_detail=True,
+    )
+    for outcome in outcomes:
+        assert outcome.created and outcome.order_id is not None and outcome.detail is not None
+        assert outcome.detail == order_views.order_detail(shop.runtime.unit_of_work(), outcome.order_id)
+    assert outcomes[2].detail is not None and outcomes[2].detail["open_tasks"][0]["node"] == "quality_check"

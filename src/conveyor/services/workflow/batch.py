@@ -171,7 +171,7 @@ class InstanceBatch:
         self.history.extend(staged.history)
         self._message_waits.extend(staged.message_waits)
 
-    def flush(self, session: Session) -> None:
+    def flush(self, session: Session, *, task_ids: bool = False) -> dict[tuple[str, int], int]:
         """Insert everything collected (instances first: the other rows refer to them)."""
         connection = session.connection()
         for table, rows in ((process_instances, self.instances), (waits, self.waits)):
@@ -183,10 +183,21 @@ class InstanceBatch:
         without_form = [
             {k: v for k, v in row.items() if k != "form"} for row in self.tasks if row["form"] is None
         ]
-        if with_form:
-            connection.execute(insert(user_tasks), with_form)
-        if without_form:
-            connection.execute(insert(user_tasks).values(form=null()), without_form)
+        ids: dict[tuple[str, int], int] = {}
+        for statement, rows in (
+            (insert(user_tasks), with_form),
+            (insert(user_tasks).values(form=null()), without_form),
+        ):
+            if not rows:
+                continue
+            if task_ids:  # the new tasks' ids (for answering with the order's open tasks)
+                returning = statement.returning(
+                    user_tasks.c.id, user_tasks.c.instance_id, user_tasks.c.wait_id
+                )
+                for task_id, instance_id, wait_id in connection.execute(returning, rows):
+                    ids[(instance_id, wait_id)] = int(task_id)
+            else:
+                connection.execute(statement, rows)
         if self.history:
             # as ``InstanceStore.append_history_fast``: straight to the driver, the data already JSON text
             if connection.dialect.name == "postgresql":
@@ -211,6 +222,7 @@ class InstanceBatch:
         self.instances, self.waits, self.tasks, self.history = [], [], [], []
         self._buffered = None
         self._message_waits = []
+        return ids
 
 
 def _wait_row(instance_id: str, wait: Wait) -> dict[str, Any]:

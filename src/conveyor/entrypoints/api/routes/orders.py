@@ -116,7 +116,8 @@ def place_order(
     assert outcome.order_id is not None
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
-    return OrderPublic(**order_views.order_detail(runtime.unit_of_work(), outcome.order_id))
+    detail = outcome.detail or order_views.order_detail(runtime.unit_of_work(), outcome.order_id)
+    return OrderPublic(**detail)
 
 
 @router.get("", response_model=OrdersPublic, summary="Orders, newest first")
