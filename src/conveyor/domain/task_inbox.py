@@ -105,7 +105,8 @@ def require_open(task: TaskAccess, action: str) -> None:
 
 
 def claimed_by_other(task: TaskAccess, principal: Principal) -> bool:
-    return task.state == "claimed" and task.assignee is not None and task.assignee != principal.name
+    """Someone else has it: claimed, delegated, or assigned by the model (``camunda:assignee``)."""
+    return task.state in OPEN_STATES and task.assignee is not None and task.assignee != principal.name
 
 
 def check_claim(task: TaskAccess, principal: Principal, supervisors: Collection[str] = ()) -> None:

@@ -339,11 +339,7 @@ def claim_task(
             .where(
                 user_tasks.c.id == task_id,
                 user_tasks.c.state.in_(tuple(OPEN_STATES)),
-                or_(
-                    user_tasks.c.assignee.is_(None),
-                    user_tasks.c.assignee == principal.name,
-                    user_tasks.c.state == "created",
-                ),
+                or_(user_tasks.c.assignee.is_(None), user_tasks.c.assignee == principal.name),
             )
             .values(assignee=principal.name, state="claimed", claimed_at=at)
             .returning(user_tasks.c.id)

@@ -124,3 +124,12 @@ def test_due_dates() -> None:
     assert parse_due("2026-11-03T10:00:00Z", created) == datetime(2026, 11, 3, 10, tzinfo=UTC)
     assert parse_due("2026-11-03", created) == datetime(2026, 11, 3, tzinfo=UTC)
     assert parse_due("tomorrow", created) is None and parse_due(None, created) is None
+
+
+def test_a_task_the_model_assigned_is_its_assignees() -> None:
+    assigned = TaskAccess(5, "created", "kim", ["quality"], [])
+    check_claim(assigned, KIM)
+    with pytest.raises(TaskAlreadyClaimed):
+        check_claim(assigned, LEE)
+    with pytest.raises(TaskClaimedByOther):
+        check_act_on_claimed(assigned, LEE, "completed")
