@@ -188,11 +188,12 @@ def test_an_interrupted_import_leaves_whole_orders_and_a_rerun_finishes_it(
     real_flush = workflow_batch.InstanceBatch.flush
     calls = {"n": 0}
 
-    def flush_then_ctrl_c(self: workflow_batch.InstanceBatch, session: Any) -> None:
+    def flush_then_ctrl_c(self: workflow_batch.InstanceBatch, session: Any, **options: Any) -> Any:
         calls["n"] += 1
-        real_flush(self, session)
+        written = real_flush(self, session, **options)
         if calls["n"] == 3:  # Ctrl-C in the middle of the third batch's writes
             raise KeyboardInterrupt
+        return written
 
     monkeypatch.setattr(workflow_batch.InstanceBatch, "flush", flush_then_ctrl_c)
     workflow = workflow_for(shop)

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -89,12 +89,48 @@ from conveyor.services.workflow.operations import Workflow
 
 Clock = Callable[[], datetime]
 _PROVIDER = SandboxPaymentProvider()
+#: batches of this many orders or more are prepared outside the write lock (``place_orders``)
+OPTIMISTIC_FROM = 32
 #: the task types the batch runs itself, and the ``OrderHandlers`` method each stands for
 BATCHED_TASKS = {
     "payment.verify": "verify_payment",
     "inventory.allocate": "allocate",
     "fulfillment.create_pick_lists": "create_pick_lists",
 }
+
+
+# Statements built once (bound parameters): building and hashing a statement per batch costs more
+# than running it when batches are small (the API's group commit).
+_sl = stock_levels.c
+_STOCK_OF_SKUS = (
+    select(_sl.warehouse_code, _sl.sku, _sl.on_hand, _sl.reserved, _sl.bin_location)
+    .where(_sl.sku.in_(bindparam("p_skus", expanding=True)))
+    .order_by(_sl.warehouse_code, _sl.sku)
+)
+_STOCK_OF_SKUS_LOCKED = _STOCK_OF_SKUS.with_for_update()
+_RESERVE_TOTAL = (
+    update(stock_levels)
+    .where(
+        _sl.warehouse_code == bindparam("p_w"),
+        _sl.sku == bindparam("p_s"),
+        _sl.on_hand - _sl.reserved >= bindparam("p_q"),
+    )
+    .values(reserved=_sl.reserved + bindparam("p_q"), updated_at=bindparam("p_at"))
+)
+_o = orders.c
+_STORED_BY_EXTERNAL = select(_o.id, _o.channel_code, _o.external_id, _o.idempotency_key).where(
+    _o.channel_code.in_(bindparam("p_channels", expanding=True)),
+    _o.external_id.in_(bindparam("p_externals", expanding=True)),
+)
+_STORED_BY_KEY = select(_o.id, _o.channel_code, _o.external_id, _o.idempotency_key).where(
+    _o.idempotency_key.in_(bindparam("p_keys", expanding=True))
+)
+_INSERT = {
+    table.name: insert(table)
+    for table in (
+        orders, order_lines, payment_entries, reservations, stock_movements, pick_lists, pick_list_lines
+    )
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +184,16 @@ def place_orders(
     stats: BatchStats | None = None,
     write_lock: AbstractContextManager[Any] | None = None,
     with_detail: bool = False,
+    optimistic: bool | None = None,
 ) -> list[BatchOutcome]:
     """Place ``requests`` as one batch (see the module docstring); one outcome per request, in order.
 
     ``write_lock`` (e.g. a ``multiprocessing.Lock`` shared by import workers) is held around each
     write: writers of one import then hand the database over at once instead of polling SQLite's
-    busy timeout. ``with_detail``: each order the batch placed comes with its detail, built from
+    busy timeout. ``optimistic``: prepare outside the write lock (see ``_Batch.run``); by default
+    for batches of ``OPTIMISTIC_FROM`` orders or more: a small batch is prepared quickly, and its
+    second transaction and checks would cost more than the lock time they save.
+    ``with_detail``: each order the batch placed comes with its detail, built from
     what was written (the API answers with it without reading the order back).
     """
     stats = stats if stats is not None else BatchStats()
@@ -162,8 +202,9 @@ def place_orders(
     outcomes: list[BatchOutcome | None]
     duplicates: dict[int, int] = {}
     cache = cache or shared_config_cache()
+    if optimistic is None:
+        optimistic = len(requests) >= OPTIMISTIC_FROM
     try:
-        optimistic = True
         attempt = 0
         while True:
             attempt += 1
@@ -495,15 +536,9 @@ class _Batch:
         wanted = sorted(set(skus))
         if not wanted:
             return
-        c = stock_levels.c
-        query = (
-            select(c.warehouse_code, c.sku, c.on_hand, c.reserved, c.bin_location)
-            .where(c.sku.in_(wanted))
-            .order_by(c.warehouse_code, c.sku)
-        )
-        if lock and session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        for row in session.execute(query):
+        locked = lock and session.get_bind().dialect.name == "postgresql"
+        query = _STOCK_OF_SKUS_LOCKED if locked else _STOCK_OF_SKUS
+        for row in session.connection().execute(query, {"p_skus": wanted}):
             self.available[(row.warehouse_code, row.sku)] = row.on_hand - row.reserved
             self.bins[(row.warehouse_code, row.sku)] = row.bin_location
 
@@ -739,18 +774,9 @@ class _Batch:
         connection = session.connection()
         if self.reserved:
             at = self.now()
-            c = stock_levels.c
-            guarded = (
-                update(stock_levels)
-                .where(
-                    c.warehouse_code == bindparam("p_w"),
-                    c.sku == bindparam("p_s"),
-                    c.on_hand - c.reserved >= bindparam("p_q"),
-                )
-                .values(reserved=c.reserved + bindparam("p_q"), updated_at=bindparam("p_at"))
-            )
             for (warehouse, sku), units in sorted(self.reserved.items()):
-                result = connection.execute(guarded, {"p_w": warehouse, "p_s": sku, "p_q": units, "p_at": at})
+                values = {"p_w": warehouse, "p_s": sku, "p_q": units, "p_at": at}
+                result = connection.execute(_RESERVE_TOTAL, values)
                 if result.rowcount != 1:
                     raise _GuardRefused(f"{sku} in {warehouse}")
         task_ids = self.instances.flush(session, task_ids=self.with_detail)  # orders refer to their instance
@@ -764,7 +790,7 @@ class _Batch:
             (pick_list_lines, self.pick_line_rows),
         ):
             if rows:
-                connection.execute(insert(table), rows)
+                connection.execute(_INSERT[table.name], rows)
         return task_ids
 
 
@@ -787,17 +813,15 @@ def _existing(session: Session, requests: Sequence[OrderRequest]) -> _Stored:
     by_key: dict[str, tuple[str, str, str]] = {}
     if not externals and not keys:
         return _Stored(by_external, by_key)
-    c = orders.c
     channels = sorted({channel for channel, _ in pairs})
-    conditions = []
+    found: list[Any] = []
+    connection = session.connection()
     for start in range(0, len(externals), 500):  # (channel, external id) is the unique index: use it
-        conditions.append(
-            and_(c.channel_code.in_(channels), c.external_id.in_(externals[start : start + 500]))
-        )
+        chunk = {"p_channels": channels, "p_externals": externals[start : start + 500]}
+        found += connection.execute(_STORED_BY_EXTERNAL, chunk).all()
     if keys:
-        conditions.append(c.idempotency_key.in_(keys))
-    query = select(c.id, c.channel_code, c.external_id, c.idempotency_key).where(or_(*conditions))
-    for row in session.execute(query):
+        found += connection.execute(_STORED_BY_KEY, {"p_keys": keys}).all()
+    for row in found:
         if (row.channel_code, row.external_id) in pairs:
             by_external[(row.channel_code, row.external_id)] = row.id
         if row.idempotency_key:

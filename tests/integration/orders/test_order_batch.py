@@ -283,6 +283,7 @@ def test_what_moves_while_a_batch_is_prepared_sends_it_back_under_the_lock(
         shop.workflow,
         [OrderRequest("web", order_draft("W-1", [("SPEAKER-MINI", 1)]))],
         now=shop.clock(),
+        optimistic=True,  # prepared outside the lock (the default for batches of 32 and more)
     )
     assert not first[0].created and first[0].order_id is not None  # found as a repeat the second time
     pending.append("stock")
@@ -291,6 +292,7 @@ def test_what_moves_while_a_batch_is_prepared_sends_it_back_under_the_lock(
         shop.workflow,
         [OrderRequest("web", order_draft(f"W-{n}", [("SPEAKER-MINI", 1)])) for n in (2, 3)],
         now=shop.clock(),
+        optimistic=True,
     )
     statuses = sorted(shop.status(o.order_id or "") for o in second)
     assert statuses == ["backordered", "picking"]  # 3 units, 1 written off, 1 taken by W-1: one left

@@ -37,6 +37,10 @@ from conveyor.services.workflow.persist import _dumps, _form, _history_data
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
 _HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
+_INSERT_INSTANCES = insert(process_instances)
+_INSERT_WAITS = insert(waits)
+_INSERT_TASKS = insert(user_tasks)
+_INSERT_TASKS_WITHOUT_FORM = insert(user_tasks).values(form=null())
 #: how SQLAlchemy stores a DateTime in SQLite (``UtcDateTime`` reads it back)
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 #: wait kinds a batched start may end at (rows only: no job to schedule, no follow-up to run)
@@ -174,9 +178,9 @@ class InstanceBatch:
     def flush(self, session: Session, *, task_ids: bool = False) -> dict[tuple[str, int], int]:
         """Insert everything collected (instances first: the other rows refer to them)."""
         connection = session.connection()
-        for table, rows in ((process_instances, self.instances), (waits, self.waits)):
+        for statement, rows in ((_INSERT_INSTANCES, self.instances), (_INSERT_WAITS, self.waits)):
             if rows:
-                connection.execute(insert(table), rows)
+                connection.execute(statement, rows)
         # a task without a form stores SQL NULL, as the single insert does (a JSON column would
         # otherwise store JSON 'null' for None in an executemany)
         with_form = [row for row in self.tasks if row["form"] is not None]
@@ -184,10 +188,7 @@ class InstanceBatch:
             {k: v for k, v in row.items() if k != "form"} for row in self.tasks if row["form"] is None
         ]
         ids: dict[tuple[str, int], int] = {}
-        for statement, rows in (
-            (insert(user_tasks), with_form),
-            (insert(user_tasks).values(form=null()), without_form),
-        ):
+        for statement, rows in ((_INSERT_TASKS, with_form), (_INSERT_TASKS_WITHOUT_FORM, without_form)):
             if not rows:
                 continue
             if task_ids:  # the new tasks' ids (for answering with the order's open tasks)
