@@ -146,9 +146,9 @@ def read_line_changes(data: Any, known_skus: Iterable[str]) -> tuple[LineChange,
     """``{"lines": [{"sku", "quantity"}...]}`` -> the wanted quantity per SKU, every problem named at once.
 
     Each entry sets the SKU's new total quantity: a SKU not on the order adds a
-    line, quantity 0 removes one (``"remove": true`` says the same). Unknown
-    SKUs, missing or non-integer quantities, negative ones and a SKU named twice
-    are refused; so is an edit that would leave the order with no line.
+    line; ``{"sku": ..., "remove": true}`` removes one. Unknown SKUs, missing,
+    non-integer, zero or negative quantities and a SKU named twice are refused;
+    so is an edit that would leave the order with no line.
     """
     problems = Problems()
     known = set(known_skus)
@@ -178,12 +178,21 @@ def read_line_changes(data: Any, known_skus: Iterable[str]) -> tuple[LineChange,
         if sku in seen:
             problems.add(("lines", index, "sku"), f"{sku} is named twice")
         seen.add(sku)
-        quantity = 0 if entry.get("remove") is True else entry.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            problems.add(("lines", index, "quantity"), "must be a whole number (0 removes the line)")
+        if entry.get("remove") is True:
+            changes.append(LineChange(sku, 0))
             continue
-        if quantity < 0:
-            problems.add(("lines", index, "quantity"), f"must not be negative, got {quantity}")
+        quantity = entry.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            problems.add(
+                ("lines", index, "quantity"),
+                'must be a whole number above 0 ("remove": true removes the line)',
+            )
+            continue
+        if quantity < 1:
+            problems.add(
+                ("lines", index, "quantity"),
+                f'must be above 0, got {quantity} (send "remove": true to remove the line)',
+            )
             continue
         changes.append(LineChange(sku, quantity))
     problems.raise_if_any(InvalidOrderChange, "Invalid order edit")

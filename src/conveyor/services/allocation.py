@@ -24,7 +24,7 @@ order) only reserves what its lines do not hold yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -85,16 +85,28 @@ class AllocationOutcome:
         return not self.backorders
 
 
-def candidates(session: Session, skus: Sequence[str]) -> list[CandidateWarehouse]:
-    """Active warehouses with their available units of ``skus`` (as the database holds them now)."""
+def candidates(
+    session: Session, skus: Sequence[str], exclude: Collection[tuple[str, str]] = ()
+) -> list[CandidateWarehouse]:
+    """Active warehouses with their available units of ``skus`` (as the database holds them now).
+
+    ``exclude``: (warehouse, SKU) pairs not to take from (where a picker just found the shelf short).
+    """
     keeper = StockKeeper(session)
     available: dict[str, dict[str, int]] = {}
     for level in keeper.stock.levels(skus=list(dict.fromkeys(skus))):
-        available.setdefault(level.warehouse, {})[level.sku] = level.available
+        if (level.warehouse, level.sku) not in exclude:
+            available.setdefault(level.warehouse, {})[level.sku] = level.available
     return [
         CandidateWarehouse(code, point, available.get(code, {}), priority)
         for code, point, priority in keeper.configuration.active_warehouse_sites()
     ]
+
+
+def _candidates(
+    session: Session, skus: Sequence[str], exclude: Collection[tuple[str, str]]
+) -> list[CandidateWarehouse]:
+    return candidates(session, skus, exclude) if exclude else candidates(session, skus)
 
 
 def allocate_order(
@@ -105,6 +117,7 @@ def allocate_order(
     destination: Address,
     channel: SalesChannel | str,
     geocoder: OfflineGeocoder | None = None,
+    exclude: Collection[tuple[str, str]] = (),
 ) -> AllocationOutcome:
     """Plan and reserve ``lines`` for ``order_id`` within the caller's transaction.
 
@@ -132,7 +145,7 @@ def allocate_order(
     requested = [RequestedLine(line.sku, line.quantity) for line in open_lines]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         plan = allocate(
-            requested, candidates(session, [line.sku for line in open_lines]), destination=point,
+            requested, _candidates(session, [line.sku for line in open_lines], exclude), destination=point,
             strategy=channel.allocation_strategy,
             priority_list=channel.warehouse_priority
             if channel.allocation_strategy is AllocationStrategy.PRIORITY_LIST else (),

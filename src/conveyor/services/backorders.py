@@ -26,7 +26,7 @@ it never drifts however often allocation runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,7 +116,12 @@ def anything_shipped(uow: SqlUnitOfWork, order_id: str) -> bool:
 
 
 def allocate_outstanding(
-    uow: SqlUnitOfWork, order: StoredOrder, now: datetime, *, moves_status: bool = True
+    uow: SqlUnitOfWork,
+    order: StoredOrder,
+    now: datetime,
+    *,
+    moves_status: bool = True,
+    exclude: Collection[tuple[str, str]] = (),
 ) -> tuple[list[Any], dict[int, int]]:
     """Reserve what the order still owes and no reservation holds: (new reservations, backordered by line)."""
     keeper = StockKeeper(uow.session, now=now)
@@ -130,6 +135,7 @@ def allocate_outstanding(
             lines=lines,
             destination=order.destination,
             channel=channel or order.channel,
+            exclude=exclude,
         )
     new = [r for r in keeper.stock.reservations_of(order.id) if r.id not in before]
     for reserved in new:
@@ -241,7 +247,13 @@ class BackorderHandlers:
         order, now = self._order(ctx, uow), self.clock()
         if not any(line.backordered for line in order.lines):
             return {"reallocated": False}
-        new, backordered = allocate_outstanding(uow, order, now)
+        short_shelves = {  # not where the picker just found too few
+            (pick_list.warehouse, line.sku)
+            for pick_list in SqlOrders(uow.session).pick_lists(order_id=order.id, status="short_picked")
+            for line in pick_list.lines
+            if (line.picked or 0) < line.quantity
+        }
+        new, backordered = allocate_outstanding(uow, order, now, exclude=short_shelves)
         if new:
             record_change(
                 uow,

@@ -61,11 +61,11 @@ def test_lines_can_change_until_picking_starts() -> None:
 
 
 def test_an_edit_reads_the_wanted_quantity_per_sku() -> None:
-    data = {"lines": [{"sku": "A", "quantity": 3}, {"sku": "B", "remove": True}, {"sku": "C", "quantity": 0}]}
+    data = {"lines": [{"sku": "A", "quantity": 3}, {"sku": "B", "remove": True}, {"sku": "C", "quantity": 1}]}
     assert read_line_changes(data, {"A", "B", "C"}) == (
         LineChange("A", 3),
         LineChange("B", 0),
-        LineChange("C", 0),
+        LineChange("C", 1),
     )
 
 
@@ -73,7 +73,7 @@ def test_every_problem_of_an_edit_is_named_at_once() -> None:
     data = {
         "lines": [
             {"sku": "NOPE", "quantity": 1},
-            {"sku": "A", "quantity": -1},
+            {"sku": "A", "quantity": 0},
             {"sku": "B", "quantity": "2"},
             {"sku": "B", "quantity": 1},
             {"quantity": 1},

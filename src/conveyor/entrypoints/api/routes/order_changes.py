@@ -135,7 +135,7 @@ def correct_shipping_address(
 
 
 EDIT_EXAMPLE = {
-    "lines": [{"sku": "MUG-STONE", "quantity": 3}, {"sku": "TEE-BLK-M", "quantity": 0}],
+    "lines": [{"sku": "MUG-STONE", "quantity": 3}, {"sku": "TEE-BLK-M", "remove": True}],
     "reason": "x",
 }
 
@@ -155,7 +155,7 @@ def _edit(order_id: str, principal: Principal, runtime: Any, workflow: Any, body
 @router.post(
     "/{order_id}/edits",
     response_model=OrderPublic,
-    summary="Edit lines until picking starts (quantity per SKU: new lines added, 0 removes)",
+    summary="Edit lines until picking starts (new quantity per SKU; new SKUs added; remove: true removes)",
     responses={409: {"description": "Picking started (code order_not_editable)"}},
 )
 def edit_order(
