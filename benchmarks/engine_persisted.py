@@ -18,8 +18,12 @@ database in the same run as the ceiling.
 
 The machine may be shared: each model runs ``--rounds`` times (default 3),
 Spiff and ours alternating so both see the same load, and each side's best
-round counts. Our CPU time per instance (``time.process_time``) is printed too;
-unlike instances/s it hardly moves with other processes' load.
+round counts. CPU time per instance is printed too (ours from
+``time.process_time``, Spiff's from its process's ``getrusage`` for N instances
+minus that of a run of one, i.e. without start-up, parsing and warm-up): unlike
+instances/s it hardly moves with other processes' load. Both processes run
+SQLite in-process, so on SQLite the CPU ratio compares the same work; on
+PostgreSQL ours leaves out the server's.
 
 What each side persists per wait state: Spiff (``--persist``) serializes the
 whole workflow to JSON and inserts it as one row, one commit. Ours commits the
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -158,12 +163,29 @@ def instances_for(model: Model, n: int) -> int:
     return max(n // 100, 3) if model.nodes > 200 else max(n // 20, 5)
 
 
-def spiff(model: Model, n: int) -> dict[str, Any]:
+def _spiff_run(model: Model, n: int) -> tuple[dict[str, Any], float]:
+    """One ``spiff_baseline.py --persist`` run: its JSON line and the CPU seconds the process used."""
     command = [sys.executable, str(BENCH / "spiff_baseline.py"), str(model.path), "--process", model.process,
                "-n", str(n), "--persist"]  # fmt: skip
     command += [f"--var={k}={json.dumps(v)}" for k, v in model.variables.items()]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, check=True, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, cpu
+
+
+_SPIFF_FIXED_CPU: dict[str, float] = {}
+
+
+def spiff(model: Model, n: int) -> dict[str, Any]:
+    result, cpu = _spiff_run(model, n)
+    if model.label not in _SPIFF_FIXED_CPU:
+        # start-up, imports, parsing and the warm-up instance: the CPU of a run of one instance
+        _SPIFF_FIXED_CPU[model.label] = _spiff_run(model, 1)[1]
+    per_instance = (cpu - _SPIFF_FIXED_CPU[model.label]) / max(n - 1, 1)
+    result["cpu_ms_per_instance"] = round(max(per_instance, 0.0) * 1000, 3)
     result["us_per_node"] = round(result["ms_per_instance"] / model.nodes * 1000, 1)
     return result
 
@@ -211,11 +233,12 @@ def pgbench_tps(base: str, seconds: int = 10) -> float | None:
 
 def table(rows: list[dict[str, Any]]) -> None:
     header = ("database", "model", "ours/s", "spiff/s", "x", "state B", "spiff B", "us/node", "spiff us/node",
-              "our cpu ms")  # fmt: skip
+              "our cpu ms", "spiff cpu ms", "cpu x")  # fmt: skip
     lines = [header] + [
         (r["database"], r["model"], str(r["ours"]["instances_per_s"]), str(r["spiff"]["instances_per_s"]),
          f"{r['ratio']:.1f}", str(r["ours"]["avg_state_bytes"]), str(r["spiff"]["avg_state_bytes"]),
-         str(r["ours"]["us_per_node"]), str(r["spiff"]["us_per_node"]), str(r["ours"]["cpu_ms_per_instance"]))
+         str(r["ours"]["us_per_node"]), str(r["spiff"]["us_per_node"]), str(r["ours"]["cpu_ms_per_instance"]),
+         str(r["spiff"]["cpu_ms_per_instance"]), f"{r['cpu_ratio']:.1f}")
         for r in rows
     ]  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -270,6 +293,9 @@ def main() -> None:
                     "spiff": theirs,
                     "ratio": mine["instances_per_s"] / theirs["instances_per_s"],
                     "state_ratio": mine["avg_state_bytes"] / theirs["avg_state_bytes"],
+                    # CPU per instance, Spiff's over ours (SQLite runs in both processes; with
+                    # PostgreSQL the server's CPU is not in ours, so read it for SQLite only)
+                    "cpu_ratio": theirs["cpu_ms_per_instance"] / max(mine["cpu_ms_per_instance"], 1e-9),
                 }
                 rows.append(row)
         ceiling = pgbench_tps(args.postgres) if args.postgres else None
