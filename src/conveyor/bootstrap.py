@@ -24,6 +24,7 @@ from conveyor.errors import DatabaseNotReady
 from conveyor.logs import configure_logging, get_logger
 from conveyor.processes import bundled_model_paths
 from conveyor.services import api_tokens, configuration
+from conveyor.services.dispatcher import start_processes_at_head
 from conveyor.services.event_processes import register_event_handlers
 from conveyor.services.finance_handlers import register_finance_handlers
 from conveyor.services.fulfilment_handlers import register_order_handlers
@@ -159,5 +160,7 @@ def initialize(runtime: Runtime) -> InitReport:
     if configuration.load_default_configuration(runtime.unit_of_work()) is not None:
         report.steps.append("loaded the default configuration (conveyor config export shows it)")
     report.steps.extend(deploy_bundled_processes(runtime))
+    if start_processes_at_head(runtime.unit_of_work()):
+        report.steps.append("processes are started by events committed from now on")
     log.info("initialized", revision=after, previous_revision=before, steps=report.steps)
     return report

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -89,6 +89,33 @@ def lock_cursor(session: Session, consumer: str, now: datetime) -> Any:
     if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return session.execute(query).first()
+
+
+def start_processes_at_head(uow: SqlUnitOfWork, now: datetime | None = None) -> bool:
+    """Create the processes consumer's cursor at the end of the feed, if it has none yet.
+
+    ``conveyor init`` calls it: on a database that already has events (an
+    upgrade), processes are started by the events committed from now on, not
+    by years of history (no status emails about old orders). Returns whether
+    the cursor was created.
+    """
+    with uow:
+        created = _start_at_head(uow.session, now or datetime.now(UTC))
+        uow.commit()
+    return created
+
+
+def _start_at_head(session: Session, now: datetime) -> bool:
+    found = session.execute(
+        select(dispatch_cursors.c.position).where(dispatch_cursors.c.consumer == PROCESS_CONSUMER)
+    ).first()
+    if found is not None:
+        return False
+    high = session.execute(select(func.coalesce(func.max(outbox.c.sequence), 0))).scalar_one()
+    session.execute(
+        dispatch_cursors.insert().values(consumer=PROCESS_CONSUMER, position=high, failures=0, updated_at=now)
+    )
+    return True
 
 
 # --- message names the deployed models use --------------------------------------------------------

@@ -191,3 +191,19 @@ def test_two_dispatchers_route_each_event_to_processes_exactly_once(migrated_run
     assert errors == []
     keys = [key for (key,) in _rows(migrated_runtime, "SELECT business_key FROM process_instances")]
     assert sorted(keys) == sorted(f"P-{n}" for n in range(40))  # one instance per event, none twice
+
+
+def test_conveyor_init_on_a_database_with_history_starts_processes_only_for_new_events(
+    migrated_runtime: Runtime,
+) -> None:
+    _, dispatcher = _setup(migrated_runtime)
+    _record(migrated_runtime, {"type": "parcel.opened", "id": "OLD"})  # before the upgrade
+    report = initialize(migrated_runtime)
+    assert "processes are started by events committed from now on" in report.steps
+    _record(migrated_runtime, {"type": "parcel.opened", "id": "NEW"})
+    _drain(dispatcher)
+    keys = _rows(
+        migrated_runtime, "SELECT business_key FROM process_instances WHERE process_key = 'parcel-opened'"
+    )
+    assert keys == [("NEW",)]
+    assert "processes are started by events committed from now on" not in initialize(migrated_runtime).steps
