@@ -637,6 +637,18 @@ def _refusal(url: str, policy: rules.AddressPolicy) -> str | None:
     return None
 
 
+def _excerpt(response: httpx.Response, limit: int) -> str:
+    """The start of the body, reading no more than needed (a receiver may answer with gigabytes)."""
+    wanted, chunks = limit * 4, []  # UTF-8: at most 4 bytes a character
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        wanted -= len(chunk)
+        if wanted <= 0:
+            break
+    data = b"".join(chunks)
+    return data.decode(response.encoding or "utf-8", errors="replace")[:limit]
+
+
 def send(client: httpx.Client, claimed: Claimed, settings: DeliverySettings, started_at: datetime) -> Outcome:
     """POST one event, signed; follows redirects only to the same origin. Never raises."""
     body = json.dumps(claimed.event, separators=(",", ":"), ensure_ascii=False)
@@ -657,8 +669,8 @@ def send(client: httpx.Client, claimed: Claimed, settings: DeliverySettings, sta
             refusal = _refusal(url, settings.policy)
             if refusal:
                 return done(error=refusal)
-            response = client.post(url, content=body.encode(), headers=headers)
-            excerpt = response.text[: settings.webhook_response_excerpt]
+            with client.stream("POST", url, content=body.encode(), headers=headers) as response:
+                excerpt = _excerpt(response, settings.webhook_response_excerpt)
             if response.is_redirect and "location" in response.headers:
                 target = urljoin(url, response.headers["location"])
                 if not rules.same_origin(url, target):

@@ -374,3 +374,30 @@ def test_the_worker_pool_runs_a_dispatcher_thread_that_delivers(
         pool.stop()
     assert [e["subject"] for e in receiver.accepted()] == ["ORD-POOL"]
     assert WorkerPool(setup.workflow, 0).dispatcher is None  # --workers 0: nothing runs
+
+
+def test_redirects_are_followed_within_the_origin_only_and_large_replies_are_cut(
+    migrated_runtime: Runtime, receiver: Receiver
+) -> None:
+    setup = Setup(migrated_runtime, receiver)
+    subscription = setup.subscribe(["order.*"])
+    receiver.redirect = receiver.url + "?moved=1"  # same origin: followed
+    setup.record(order_event("order.created", "ORD-1"))
+    setup.dispatch()
+    assert [e["subject"] for e in receiver.accepted()] == ["ORD-1"]
+
+    receiver.redirect = "http://203.0.113.7/elsewhere"  # another origin: not followed, a failed attempt
+    setup.record(order_event("order.created", "ORD-2"))
+    setup.dispatch()
+    second = setup.deliveries(subscription["id"])[1]
+    assert second["status"] == "pending" and second["last_status_code"] == 307
+    assert "redirect to another origin not followed" in second["last_error"]
+
+    receiver.redirect, receiver.always, receiver.body_size = None, 500, 5_000_000
+    setup.record(order_event("order.created", "ORD-3"))
+    setup.dispatch()
+    third = setup.deliveries(subscription["id"])[2]
+    assert third["last_status_code"] == 500
+    assert (
+        third["last_response"].startswith("temporarily unavailable") and len(third["last_response"]) == 1000
+    )

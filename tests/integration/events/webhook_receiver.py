@@ -7,6 +7,7 @@ answers 503 to the first N requests about that subject, then 200.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     fail_first: dict[str, int] = field(default_factory=dict)
     always: int | None = None  # answer every request with this status
+    redirect: str | None = None  # answer 307 to this location (once per request path without ?moved)
+    body_size: int = 0  # pad the reply to this many bytes
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, body: bytes, headers: dict[str, str]) -> int:
@@ -65,12 +68,20 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            if receiver.redirect and "moved" not in self.path:
+                self.send_response(307)
+                self.send_header("location", receiver.redirect)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
             status = receiver.handle(body, {k.lower(): v for k, v in self.headers.items()})
             reply = b'{"ok": true}' if status == 200 else b"temporarily unavailable: try later"
+            reply += b" " * max(receiver.body_size - len(reply), 0)
             self.send_response(status)
             self.send_header("content-length", str(len(reply)))
             self.end_headers()
-            self.wfile.write(reply)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client read enough
+                self.wfile.write(reply)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
