@@ -29,6 +29,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, SessionTransaction
 
 from conveyor.adapters.db.outbox_tables import outbox
+from conveyor.adapters.db.raw import raw_sql
 from conveyor.services.events import rfc3339, to_cloud_event
 
 #: the advisory lock key outbox writers share on PostgreSQL ("conv" in ASCII)
@@ -40,28 +41,21 @@ _INSERT_SQL = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _json = json.JSONEncoder(separators=(",", ":")).encode
-#: how SQLAlchemy's DateTime stores a (naive UTC) time in SQLite, read back by ``UtcDateTime``
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def write(session: Session, events: Sequence[object], *, now: datetime | None = None) -> None:
     """Insert ``events`` as outbox rows in ``session``'s open transaction (the caller commits).
 
-    Every committing unit of work with events runs this, so the rows go as one driver-level
-    ``executemany`` with the values converted here (times as UTC; ``data`` as JSON text),
-    the same values ``UtcDateTime``/``JSON`` would store.
+    Every committing unit of work with events runs this, so the rows go as one
+    ``executemany`` on the transaction's DBAPI cursor (``adapters/db/raw.py``) with the
+    values converted here (times as UTC; ``data`` as JSON text), the same values
+    ``UtcDateTime``/``JSON`` would store.
     """
     if not events:
         return
     committed_at = now or datetime.now(UTC)
-    connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-
-    def stored(moment: datetime) -> Any:
-        moment = moment.astimezone(UTC)
-        return moment if postgres else moment.strftime(_SQLITE_TIME)
-
-    committed = stored(committed_at)
+    raw = raw_sql(session)
+    committed = raw.time(committed_at)
     rows = []
     for recorded in events:
         cloud = to_cloud_event(recorded, now=committed_at)
@@ -72,17 +66,15 @@ def write(session: Session, events: Sequence[object], *, now: datetime | None = 
                 cloud.type,
                 cloud.source,
                 cloud.subject,
-                committed if cloud.time is committed_at else stored(cloud.time),
+                committed if cloud.time is committed_at else raw.time(cloud.time),
                 cloud.datacontenttype,
                 _json(cloud.data),
                 committed,
             )
         )
-    if postgres:
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
-        connection.exec_driver_sql(_INSERT_SQL.replace("?", "%s"), rows)
-    else:
-        connection.exec_driver_sql(_INSERT_SQL, rows)
+    if raw.postgres:
+        raw.execute("SELECT pg_advisory_xact_lock(?)", (OUTBOX_LOCK,))
+    raw.execute_many(_INSERT_SQL, rows)
 
 
 def read(

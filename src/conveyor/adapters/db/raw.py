@@ -1,0 +1,94 @@
+"""The open transaction's DBAPI cursor, for statements a hot path runs many times a second.
+
+``raw_sql(session)`` gives the ``RawSql`` of the session's current transaction
+(made once per transaction and kept in ``session.info``). The workflow runtime's
+step statements (``adapters/workflow/instances.py``) and the outbox's inserts use
+it; everything else goes through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+#: how SQLAlchemy stores a DateTime in SQLite (read back by ``UtcDateTime``)
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_RAW_KEY = "conveyor.raw_sql"
+
+
+class RawSql:
+    """The open transaction's DBAPI cursor, for the statements every step runs.
+
+    A step's hot statements (load and save the instance, its waits, tasks and history)
+    go straight to the driver: the SQL text is fixed, values are converted once here
+    (UTC times as SQLite's text or PostgreSQL timestamps; JSON as text), and nothing
+    passes through SQLAlchemy's per-statement compilation, caching and result machinery.
+    The cursor belongs to the session's connection, so these statements are part of the
+    same transaction (and savepoints) as everything else the session runs. Driver errors
+    are re-raised as SQLAlchemy's (``OperationalError``, ``IntegrityError`` ...), so callers'
+    retry logic sees the same exceptions either way.
+    """
+
+    __slots__ = ("_cursor", "_dialect", "_error", "_sql", "postgres")
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self._dialect = connection.dialect
+        self.postgres = self._dialect.name == "postgresql"
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None
+        self._cursor = dbapi_connection.cursor()
+        self._error: type[Exception] = self._dialect.loaded_dbapi.Error
+        self._sql: dict[str, str] = {}
+
+    def sql(self, sql: str) -> str:
+        """``sql`` written with ``?`` placeholders, in the driver's paramstyle."""
+        if not self.postgres:
+            return sql
+        found = self._sql.get(sql)
+        if found is None:
+            found = self._sql[sql] = sql.replace("?", "%s")
+        return found
+
+    def time(self, moment: datetime | None) -> Any:
+        if moment is None:
+            return None
+        moment = moment.astimezone(UTC)
+        return moment if self.postgres else moment.strftime(SQLITE_TIME)
+
+    def read_time(self, value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns the cursor (for ``rowcount``, ``fetchone`` ...)."""
+        statement = self.sql(sql)
+        try:
+            self._cursor.execute(statement, params)
+        except self._error as err:
+            raise DBAPIError.instance(statement, params, err, self._error, dialect=self._dialect) from err
+        return self._cursor
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        statement = self.sql(sql)
+        try:
+            self._cursor.executemany(statement, rows)
+        except self._error as err:
+            raise DBAPIError.instance(statement, rows, err, self._error, dialect=self._dialect) from err
+
+
+def raw_sql(session: Session) -> RawSql:
+    """The session's ``RawSql`` for its current transaction (made once per transaction)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_RAW_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        found: RawSql = cached[1]
+        return found
+    raw = RawSql(session)
+    session.info[_RAW_KEY] = (session.get_transaction(), raw)
+    return raw
