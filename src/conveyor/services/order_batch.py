@@ -328,6 +328,7 @@ class _Batch:
         self.pick_line_rows: list[dict[str, Any]] = []
         #: request index -> the index of the same order earlier in the batch
         self.duplicates: dict[int, int] = {}
+        self._engine_handlers: Handlers | None = None
 
     def now(self) -> datetime:
         """The handlers' time (their clock, as ``OrderHandlers`` reads it)."""
@@ -554,18 +555,24 @@ class _Batch:
         return True
 
     def _handlers(self, staging: _Staging) -> Handlers:
-        handlers = Handlers(missing="job")
+        """The engine handlers for ``staging``'s order (built once per batch, acting on the current order)."""
+        self.current = staging
+        if self._engine_handlers is None:
+            handlers = Handlers(missing="job")
 
-        def unsupported(context: HandlerContext) -> None:
-            staging.not_batchable = f"task type {context.task_type} is not run in a batch"
-            raise _NotBatchable(staging.not_batchable)
+            def unsupported(context: HandlerContext) -> None:
+                self.current.not_batchable = f"task type {context.task_type} is not run in a batch"
+                raise _NotBatchable(self.current.not_batchable)
 
-        for binding in self.workflow.registry.bindings():
-            handlers.register(binding.task_type, unsupported, async_=binding.is_async)
-        handlers.register("payment.verify", lambda c: self._verify_payment(staging))
-        handlers.register("inventory.allocate", lambda c: self._allocate(staging))
-        handlers.register("fulfillment.create_pick_lists", lambda c: self._create_pick_lists(staging))
-        return handlers
+            for binding in self.workflow.registry.bindings():
+                handlers.register(binding.task_type, unsupported, async_=binding.is_async)
+            handlers.register("payment.verify", lambda c: self._verify_payment(self.current))
+            handlers.register("inventory.allocate", lambda c: self._allocate(self.current))
+            handlers.register(
+                "fulfillment.create_pick_lists", lambda c: self._create_pick_lists(self.current)
+            )
+            self._engine_handlers = handlers
+        return self._engine_handlers
 
     # --- the handlers, as ``OrderHandlers`` does them ---------------------------------------------
 
