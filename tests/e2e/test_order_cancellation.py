@@ -55,6 +55,8 @@ def test_cancelling_while_picking_releases_stock_cancels_pick_lists_and_voids_th
     assert new.index("payment.voided") < new.index("order.cancelled")
     assert new.count("inventory.released") == 2 and new.count("pick_list.cancelled") == 2
     assert "exception.recorded" in new
+    [cancelled_event] = api.get("/events", subject=order_id, type="order.cancelled")["items"]
+    assert cancelled_event["data"]["reason"] == "customer changed their mind"
     changes = api.get(f"/orders/{order_id}/changes")["data"]
     assert [(c["kind"], c["reason"]) for c in changes] == [("cancellation", "customer changed their mind")]
     exceptions = api.get("/events", type="exception.recorded", subject=order_id)["items"]
