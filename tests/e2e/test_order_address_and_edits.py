@@ -257,3 +257,22 @@ def test_once_picking_started_the_order_cannot_be_edited(shop_api: ShopApi) -> N
                        Role.SUPPORT, 409)  # fmt: skip
     assert problem["code"] == "order_not_editable" and "Picking" in problem["detail"]
     assert api.get(f"/orders/{placed['id']}/changes")["data"] == []
+
+
+def test_removing_the_backordered_line_lets_a_waiting_order_go_on(shop_api: ShopApi) -> None:
+    api = shop_api
+    api.receive("BER-1", "MUG-STONE", 3)
+    draft_ = draft("MP-EDIT-BO", [("MUG-STONE", 3), ("HOODIE-GRY-M", 1)], channel="marketplace")
+    placed = api.post("/orders", draft_, Role.INTEGRATION, 201)
+    assert placed["status"] == "backordered" and placed["pick_lists"] == []  # the marketplace waits for all
+
+    order = api.post(
+        f"/orders/{placed['id']}/edits", {"lines": [{"sku": "HOODIE-GRY-M", "remove": True}]}, Role.SUPPORT
+    )
+
+    assert order["status"] == "picking" and [p["warehouse"] for p in _open_picks(order)] == ["BER-1"]
+    assert order["amounts"]["total"] == "42.49"  # 3 x 12.50 + 4.99
+    assert sum(line["backordered"] for line in order["lines"]) == 0
+    ledger = payment_ledger(api, placed["id"])
+    assert ledger.capturable.as_string() == "42.49" and ledger.voided.as_string() == "59.00"
+    api.assert_ledger_consistent()

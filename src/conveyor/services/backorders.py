@@ -41,8 +41,9 @@ from conveyor.adapters.repositories.stock import StoredReservation
 from conveyor.domain.errors import InsufficientStock
 from conveyor.domain.inventory import MovementType, ReferenceType
 from conveyor.domain.money import Money
+from conveyor.engine.errors import NotWaiting
 from conveyor.engine.runtime import HandlerContext
-from conveyor.errors import InvalidInput, NotFound
+from conveyor.errors import Conflict, InvalidInput, NotFound
 from conveyor.services import order_status
 from conveyor.services.allocation import LineToAllocate, allocate_order
 from conveyor.services.exceptions import record_exception
@@ -54,6 +55,7 @@ Clock = Callable[[], datetime]
 Result = Mapping[str, Any] | None
 
 STOCK_MESSAGE = "inventory.stock_available"
+STOCK_NODE = "wait_for_stock"
 DECISIONS = ("keep_waiting", "cancel_lines")
 
 
@@ -185,7 +187,11 @@ def stock_arrived(uow: SqlUnitOfWork, workflow: Any, sku: str, now: datetime | N
         )
         if level_left <= 0:
             break
-        workflow.correlate(STOCK_MESSAGE, order_id, {"restocked_sku": sku}, buffer=False, uow=uow)
+        try:
+            with uow.session.begin_nested():  # an order that stopped waiting meanwhile is skipped
+                workflow.correlate(STOCK_MESSAGE, order_id, {"restocked_sku": sku}, buffer=False, uow=uow)
+        except (NotFound, Conflict, NotWaiting):
+            continue
         woken.append(order_id)
     return woken
 

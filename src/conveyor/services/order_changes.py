@@ -211,13 +211,20 @@ def request_cancellation(
             raise CancellationFailed(f"Order {order_id} has no workflow to cancel", order_id=order_id)
         incidents_before = _open_incidents(uow, order.process_instance_id)
         record_change(uow, order.id, "cancellation", outcome="cancelled", reason=text, by=requested_by, at=at)
-        workflow.correlate(
-            CANCEL_MESSAGE,
-            order.id,
-            {"cancel_reason": text, "cancelled_by": requested_by or ""},
-            buffer=False,
-            uow=uow,
-        )
+        try:
+            workflow.correlate(
+                CANCEL_MESSAGE,
+                order.id,
+                {"cancel_reason": text, "cancelled_by": requested_by or ""},
+                buffer=False,
+                uow=uow,
+            )
+        except NotFound as err:  # its workflow ended another way, or its model has no cancellation
+            raise CancellationFailed(
+                f"Order {order_id}'s workflow does not accept a cancellation now (status {order.status}); "
+                "nothing was changed",
+                order_id=order_id,
+            ) from err
         repo = SqlOrders(uow.session)
         if _open_incidents(uow, order.process_instance_id) > incidents_before:
             failed = _newest_incident(uow, order.process_instance_id)

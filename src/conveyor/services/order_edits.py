@@ -124,6 +124,8 @@ def _replan(uow: SqlUnitOfWork, workflow: Any, order_id: str, now: datetime, rea
     waiting = {w["node"] for w in order_status.waiting_nodes(uow.session, order.process_instance_id)}
     if PICKING_NODE in waiting:
         workflow.correlate(REPLACED_MESSAGE, order.id, {}, buffer=False, uow=uow)
+    elif backorders.STOCK_NODE in waiting:  # it may have all it needs now: let it allocate and go on
+        workflow.correlate(backorders.STOCK_MESSAGE, order.id, {}, buffer=False, uow=uow)
     return {
         "reserved": [{"warehouse": r.warehouse, "sku": r.sku, "quantity": r.quantity} for r in new],
         "backordered": backordered,
