@@ -97,6 +97,10 @@ def test_provider_errors_are_retried_and_become_an_incident(shop_api: ShopApi) -
     mine = [i for i in incidents if i["instance_id"] == placed["process_instance_id"]]
     assert [i["node"] for i in mine] == ["verify_payment"]
     assert "processing_error" in mine[0]["error"]
+    recorded = api.get("/events", subject=order_id, type="exception.recorded")["items"]
+    assert [(e["data"]["exception_type"], e["data"]["category"]) for e in recorded] == [
+        ("incident.created", "system")
+    ]
     assert payment_ledger(api, order_id).authorized.is_zero
     # the order can still be cancelled while its payment step is an incident
     cancelled = api.post(f"/orders/{order_id}/cancel", {"reason": "provider outage"}, Role.SUPPORT)
