@@ -16,11 +16,11 @@ import ipaddress
 import random
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from conveyor.domain.problems import Problems
+from conveyor.domain.problems import Problems, did_you_mean
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 SIGNATURE_VERSION = "v1"
@@ -29,6 +29,7 @@ SECRET_BYTES = 24
 FILTER_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 MAX_URL_LENGTH = 2000
 MAX_FILTERS = 100
+MAX_CHANNELS = 100
 
 
 class InvalidSignature(ValueError):
@@ -108,6 +109,38 @@ def matches(filters: Iterable[str], event_type: str) -> bool:
         if item.endswith(".*") and event_type.startswith(item[:-1]):
             return True
     return False
+
+
+def check_channels(
+    channels: object, known: Collection[str], problems: Problems, field: str = "channels"
+) -> list[str] | None:
+    """The channel filter as stored: None (every event) for null or an empty list, else the codes.
+
+    Each code must name a sales channel in ``known``; a problem names ``channels[i]``.
+    """
+    if channels is None:
+        return None
+    if not isinstance(channels, list | tuple):
+        problems.add(
+            field, "must be a list of sales channel codes, e.g. ['shopify-us'] (or null: every event)"
+        )
+        return None
+    if len(channels) > MAX_CHANNELS:
+        problems.add(field, f"at most {MAX_CHANNELS} channels")
+    codes: list[str] = []
+    for index, code in enumerate(channels):
+        if not isinstance(code, str) or not code.strip():
+            problems.add((field, index), "must be a sales channel code")
+        elif code not in known:
+            problems.add((field, index), f"there is no sales channel {code!r}{did_you_mean(code, known)}")
+        elif code not in codes:
+            codes.append(code)
+    return codes or None
+
+
+def passes_channels(channels: Collection[str] | None, event_channel: str | None) -> bool:
+    """Whether an event of ``event_channel`` (None: it belongs to no channel) passes a channel filter."""
+    return not channels or (event_channel is not None and event_channel in channels)
 
 
 # --- retries ---------------------------------------------------------------------------------

@@ -602,7 +602,10 @@ def ensure_push_subscription(
 
     Created through the event dispatcher's webhook service (Standard Webhooks
     signatures, retries, delivery log) on the first call, which returns its
-    secret once; later calls return the same subscription and no secret.
+    secret once; later calls return the same subscription and no secret. It is
+    filtered to the channel (``channels=[code]``): the platform receives its own
+    orders' events only. A push subscription found without that filter (made
+    before there was one) gets it.
     """
     from conveyor.services import webhooks  # the dispatcher's service; imported here, no cycle at load
 
@@ -619,8 +622,18 @@ def ensure_push_subscription(
     subscriptions = webhooks.list_subscriptions(uow_factory())
     found = [s for s in subscriptions if s.get("description") == description and s.get("url") == push.url]
     if found:
-        return found[0], None
+        view = found[0]
+        if view.get("channels") != [channel_code]:
+            view, _ = webhooks.update_subscription(
+                uow_factory(), view["id"], {"channels": [channel_code]}, now=now
+            )
+        return view, None
     view, secret = webhooks.create_subscription(
-        uow_factory(), url=push.url, event_types=list(push.events), description=description, now=now
+        uow_factory(),
+        url=push.url,
+        event_types=list(push.events),
+        description=description,
+        channels=[channel_code],
+        now=now,
     )
     return view, secret

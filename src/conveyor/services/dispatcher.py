@@ -349,7 +349,7 @@ class Dispatcher:
         return done
 
     def take_in(self, now: datetime) -> int:
-        """New matching events become deliveries, for each active subscription."""
+        """New matching events become deliveries, for each active subscription; returns events got past."""
         s, c = webhook_subscriptions.c, dispatch_cursors.c
         with self.workflow.session_factory() as session:  # read only: which cursors are behind
             high = int(session.execute(select(func.coalesce(func.max(outbox.c.sequence), 0))).scalar_one())
@@ -363,6 +363,7 @@ class Dispatcher:
                 ).scalars()
             ]
         taken = 0
+        channels = webhooks.EventChannels()  # shared by this poll's subscriptions
         for subscription_id in behind:
             with self._uow() as uow:
                 session = uow.session
@@ -375,7 +376,9 @@ class Dispatcher:
                 ).first()
                 if subscription is None or not subscription.active:
                     continue
-                taken += webhooks.take_in(session, subscription, now=now, batch=self.settings.dispatch_batch)
+                taken += webhooks.take_in(
+                    session, subscription, now=now, batch=self.settings.dispatch_batch, channels=channels
+                )
                 uow.commit()
         return taken
 

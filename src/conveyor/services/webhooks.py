@@ -2,7 +2,8 @@
 the sending side the dispatcher runs (``services/dispatcher.py``).
 
 A subscription names a URL, event-type filters (``order.*``, ``shipment.handed_over``,
-``*``) and a ``whsec_`` secret (generated, shown once). The dispatcher turns every
+``*``), optionally the sales channels whose events it wants (``channels``; a channel's
+status push), and a ``whsec_`` secret (generated, shown once). The dispatcher turns every
 committed outbox event that matches into a *delivery* (one per subscription and
 event), POSTs it signed with the Standard Webhooks headers, and logs each attempt.
 A failed attempt is retried with exponential backoff and full jitter until
@@ -10,6 +11,12 @@ A failed attempt is retried with exponential backoff and full jitter until
 ``failed`` with the last response kept. A subscription whose deliveries fail
 without a single success for ``webhook_disable_after_days`` is disabled, and an
 exception of type ``webhook.disabled`` (category ``system``) is recorded.
+
+An event's channel is the ``channel`` in its data (``order.created``, ``channel_order.*``,
+``channel_sku_mapping.*``, notifications), otherwise the channel of the order its subject
+names (every order, shipment, pick-list, payment and return event has the order id as its
+subject), looked up with one query per batch of events (``EventChannels``). An event
+that belongs to no channel never goes to a channel-filtered subscription.
 
 Deliveries of one subject (an order's events) go out in sequence order: a
 delivery waits while an earlier one of the same subscription and subject is
@@ -31,15 +38,17 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from conveyor.adapters.db.catalog_tables import sales_channels
 from conveyor.adapters.db.delivery_tables import (
     dispatch_cursors,
     webhook_attempts,
     webhook_deliveries,
     webhook_subscriptions,
 )
+from conveyor.adapters.db.order_tables import orders
 from conveyor.adapters.db.outbox_tables import outbox
 from conveyor.domain import webhooks as rules
 from conveyor.domain.problems import Problems
@@ -117,6 +126,7 @@ def _subscription_view(row: Any) -> dict[str, Any]:
         "id": row.id,
         "url": row.url,
         "event_types": list(row.event_types),
+        "channels": list(row.channels) if row.channels else None,
         "active": row.active,
         "description": row.description,
         "created_at": row.created_at,
@@ -185,6 +195,19 @@ def _check(
     _check_rest(event_types, description, problems)
 
 
+def _check_channels(session: Session, channels: object, problems: Problems) -> list[str] | None:
+    """The channel filter to store (None: every event); unknown codes are problems naming ``channels[i]``."""
+    if channels is None or channels == []:
+        return None
+    known = set(session.execute(select(sales_channels.c.code)).scalars())
+    return rules.check_channels(channels, known, problems)
+
+
+def _stored(channels: list[str] | None) -> Any:
+    """SQL NULL for "every event" (not a JSON null), else the list."""
+    return null() if channels is None else channels
+
+
 def _check_rest(event_types: object, description: object, problems: Problems) -> None:
     if not isinstance(event_types, list | tuple):
         problems.add("event_types", "must be a list of event types, e.g. ['order.*']")
@@ -201,26 +224,30 @@ def create_subscription(
     event_types: Sequence[str],
     description: str | None = None,
     active: bool = True,
+    channels: Sequence[str] | None = None,
     settings: DeliverySettings | None = None,
     now: datetime | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Store a subscription; returns its view and its secret (shown to the caller only this once).
 
     It receives events committed from now on (``POST /webhooks/{id}/replay`` sends older ones).
+    ``channels`` (sales channel codes) limits it to those channels' events; None or empty: every event.
     """
     settings = settings or DeliverySettings()
     problems = Problems()
     _check(url, event_types, description, settings.policy, problems)
-    problems.raise_if_any(InvalidInput, "Invalid webhook subscription")
     moment = now or datetime.now(UTC)
     secret = rules.generate_secret()
     with uow:
         session = uow.session
+        wanted = _check_channels(session, channels, problems)
+        problems.raise_if_any(InvalidInput, "Invalid webhook subscription")
         new_id = session.execute(
             insert(webhook_subscriptions)
             .values(
                 url=url.strip(),
                 event_types=list(dict.fromkeys(event_types)),
+                channels=_stored(wanted),
                 secret=secret,
                 active=active,
                 description=description,
@@ -241,6 +268,7 @@ def create_subscription(
                 "id": new_id,
                 "url": url,
                 "event_types": list(event_types),
+                "channels": wanted,
                 "active": active,
             }
         )
@@ -272,14 +300,15 @@ def update_subscription(
     settings: DeliverySettings | None = None,
     now: datetime | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """Change url, event_types, description, active; ``rotate_secret`` issues a new secret (returned).
+    """Change url, event_types, channels, description, active; ``rotate_secret`` issues a new secret.
 
     Re-activating a disabled subscription clears its failure state; its pending
-    deliveries go out again.
+    deliveries go out again. ``channels`` None or empty: every event again. A
+    changed filter applies to the events taken in from now on (and to replays).
     """
     settings = settings or DeliverySettings()
     moment = now or datetime.now(UTC)
-    known = {"url", "event_types", "description", "active", "rotate_secret"}
+    known = {"url", "event_types", "channels", "description", "active", "rotate_secret"}
     problems = Problems()
     for name in changes:
         if name not in known:
@@ -295,6 +324,7 @@ def update_subscription(
         if "url" in changes:
             rules.check_url(url, problems, settings.policy)
         _check_rest(event_types, description, problems)
+        wanted = _check_channels(session, changes["channels"], problems) if "channels" in changes else None
         problems.raise_if_any(InvalidInput, f"Invalid change to webhook subscription {subscription_id}")
         values: dict[str, Any] = {
             "url": str(url).strip(),
@@ -302,6 +332,8 @@ def update_subscription(
             "description": description,
             "updated_at": moment,
         }
+        if "channels" in changes:
+            values["channels"] = _stored(wanted)
         secret = None
         if changes.get("rotate_secret"):
             secret = rules.generate_secret()
@@ -432,6 +464,7 @@ def replay_delivery(
 def replay_since(uow: SqlUnitOfWork, subscription_id: int, after: int, *, now: datetime | None = None) -> int:
     """Deliver again every matching event with a sequence above ``after``; returns how many.
 
+    Matching: the subscription's event types and channels as they are now.
     Events the subscription has already taken in are reset to pending (unless
     they are pending already); matching events before the subscription existed
     get new deliveries. Events newer than the subscription's cursor are left to
@@ -452,22 +485,39 @@ def replay_since(uow: SqlUnitOfWork, subscription_id: int, after: int, *, now: d
             )
         ).scalar_one_or_none()
         upto = int(position or 0)
+        channels = EventChannels()
         d = webhook_deliveries.c
-        reset = session.execute(
-            update(webhook_deliveries)
+        done = (
+            select(d.id, d.sequence, d.subject, _DATA_CHANNEL.label("data_channel"))
+            .join(outbox, outbox.c.sequence == d.sequence)
             .where(
                 d.subscription_id == subscription_id,
                 d.sequence > after,
                 d.sequence <= upto,
                 d.status.in_(("succeeded", "failed")),
+                _type_filter(d.event_type, row.event_types),
             )
-            .values(**_RESET, next_attempt_at=moment, updated_at=moment)
+            .order_by(d.sequence)
         )
-        count = int(reset.rowcount)  # type: ignore[attr-defined]
+        again = [r.id for r in channels.passing(session, list(session.execute(done)), row.channels)]
+        for start in range(0, len(again), _CHUNK):
+            session.execute(
+                update(webhook_deliveries)
+                .where(d.id.in_(again[start : start + _CHUNK]))
+                .values(**_RESET, next_attempt_at=moment, updated_at=moment)
+            )
+        count = len(again)
         existing = select(webhook_deliveries.c.sequence).where(d.subscription_id == subscription_id)
         missing = fetch_events(
-            session, after=after, upto=upto, filters=row.event_types, exclude=existing, limit=None
+            session,
+            after=after,
+            upto=upto,
+            filters=row.event_types,
+            exclude=existing,
+            limit=None,
+            with_channel=bool(row.channels),
         )
+        missing = channels.passing(session, missing, row.channels)
         if missing:
             session.execute(
                 insert(webhook_deliveries), [_new_delivery(subscription_id, e, moment) for e in missing]
@@ -481,6 +531,71 @@ def replay_since(uow: SqlUnitOfWork, subscription_id: int, after: int, *, now: d
 # --- what the dispatcher does ---------------------------------------------------------------------
 
 
+#: an event's own ``channel`` (a data field), read in SQL so the data itself is not loaded
+_DATA_CHANNEL = outbox.c.data["channel"].as_string()
+#: ids per ``IN (...)`` list
+_CHUNK = 500
+
+
+def _type_filter(column: Any, filters: Sequence[str]) -> Any:
+    """SQL for "``column`` passes one of the event-type ``filters``"."""
+    if "*" in filters:
+        return literal(True)
+    return or_(
+        *(
+            column.startswith(item[:-1], autoescape=True) if item.endswith(".*") else column == item
+            for item in filters
+        )
+    )
+
+
+class EventChannels:
+    """Which sales channel outbox events belong to, remembered per event.
+
+    The event's data ``channel`` when it has one, else the channel of the order
+    named by its subject: one query per batch for the subjects not known yet.
+    An event of no channel (a workflow or webhook event, an unknown subject) is None.
+    A dispatcher keeps one for a poll, so subscriptions of several channels share
+    the look-ups.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[int, str | None] = {}
+
+    def resolve(self, session: Session, events: Sequence[Any]) -> dict[int, str | None]:
+        """``{sequence: channel}`` of ``events`` (rows with ``sequence``, ``subject``, ``data_channel``)."""
+        pending: dict[int, str] = {}
+        for event in events:
+            if event.sequence in self._known:
+                continue
+            own = event.data_channel
+            if isinstance(own, str) and own:
+                self._known[event.sequence] = own
+            elif event.subject:
+                pending[event.sequence] = event.subject
+            else:
+                self._known[event.sequence] = None
+        subjects = sorted(set(pending.values()))
+        found: dict[str, str] = {}
+        for start in range(0, len(subjects), _CHUNK):
+            rows = session.execute(
+                select(orders.c.id, orders.c.channel_code).where(
+                    orders.c.id.in_(subjects[start : start + _CHUNK])
+                )
+            )
+            found.update({str(row.id): str(row.channel_code) for row in rows})
+        for sequence, subject in pending.items():
+            self._known[sequence] = found.get(subject)
+        return {event.sequence: self._known[event.sequence] for event in events}
+
+    def passing(self, session: Session, events: list[Any], channels: Sequence[str] | None) -> list[Any]:
+        """The ``events`` a subscription with the channel filter ``channels`` receives (all if none)."""
+        if not channels or not events:
+            return events
+        of = self.resolve(session, events)
+        return [event for event in events if rules.passes_channels(channels, of[event.sequence])]
+
+
 def fetch_events(
     session: Session,
     *,
@@ -489,18 +604,21 @@ def fetch_events(
     filters: Sequence[str],
     exclude: Any = None,
     limit: int | None,
+    with_channel: bool = False,
 ) -> list[Any]:
-    """Outbox rows after ``after`` (up to ``upto``) whose type passes ``filters``, oldest first."""
+    """Outbox rows after ``after`` (up to ``upto``) whose type passes ``filters``, oldest first.
+
+    ``with_channel`` adds ``data_channel`` (the data's ``channel``) for ``EventChannels``.
+    """
     c = outbox.c
-    query = select(c.sequence, c.id, c.type, c.subject).where(c.sequence > after)
+    columns = [c.sequence, c.id, c.type, c.subject]
+    if with_channel:
+        columns.append(_DATA_CHANNEL.label("data_channel"))
+    query = select(*columns).where(c.sequence > after)
     if upto is not None:
         query = query.where(c.sequence <= upto)
     if "*" not in filters:
-        matches = [
-            c.type.startswith(item[:-1], autoescape=True) if item.endswith(".*") else c.type == item
-            for item in filters
-        ]
-        query = query.where(or_(*matches))
+        query = query.where(_type_filter(c.type, filters))
     if exclude is not None:
         query = query.where(c.sequence.not_in(exclude))
     query = query.order_by(c.sequence)
@@ -524,10 +642,20 @@ def _new_delivery(subscription_id: int, event: Any, now: datetime) -> dict[str, 
     }
 
 
-def take_in(session: Session, subscription: Any, *, now: datetime, batch: int) -> int:
-    """Turn the next matching outbox events into pending deliveries and move the cursor; returns how many.
+def take_in(
+    session: Session,
+    subscription: Any,
+    *,
+    now: datetime,
+    batch: int,
+    channels: EventChannels | None = None,
+) -> int:
+    """Turn the next matching outbox events into pending deliveries and move the cursor.
 
-    The caller holds the subscription's cursor row (``lock_cursor``).
+    The caller holds the subscription's cursor row (``lock_cursor``). Events of
+    other channels than a channel filter names are passed over: the cursor moves
+    past them all the same. Returns how many events of matching type it got past
+    (taken in or passed over), so a poll that only passed over events is not idle.
     """
     name = cursor_name(subscription.id)
     position = int(
@@ -538,17 +666,26 @@ def take_in(session: Session, subscription: Any, *, now: datetime, batch: int) -
     high = int(session.execute(select(func.coalesce(func.max(outbox.c.sequence), 0))).scalar_one())
     if high <= position:
         return 0
-    events = fetch_events(session, after=position, upto=high, filters=subscription.event_types, limit=batch)
+    wanted = subscription.channels or None
+    fetched = fetch_events(
+        session,
+        after=position,
+        upto=high,
+        filters=subscription.event_types,
+        limit=batch,
+        with_channel=wanted is not None,
+    )
+    events = (channels or EventChannels()).passing(session, fetched, wanted)
     if events:
         session.execute(insert(webhook_deliveries), [_new_delivery(subscription.id, e, now) for e in events])
-    # a full batch may leave matching events behind: stop at the last one taken; otherwise all is seen
-    new_position = events[-1].sequence if len(events) == batch else high
+    # a full batch may leave matching events behind: stop at the last one seen; otherwise all is seen
+    new_position = fetched[-1].sequence if len(fetched) == batch else high
     session.execute(
         update(dispatch_cursors)
         .where(dispatch_cursors.c.consumer == name)
         .values(position=new_position, updated_at=now)
     )
-    return len(events)
+    return len(fetched)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,8 +89,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextlib.contextmanager
+def serving() -> Iterator[Receiver]:
+    """A receiver listening on a free loopback port until the block ends (several may run at once)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver("")))
     host, port = server.server_address[:2]
     found = Receiver(f"http://{host!s}:{port}/hooks/conveyor")
@@ -102,3 +103,9 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serving() as found:
+        yield found

@@ -4,6 +4,8 @@ processed events, and what the bundled event-started processes record
 
 - ``dispatch_cursors``: one row per consumer (``processes``, ``webhook:<id>``):
   the last outbox ``sequence`` it has taken in. Created on first use.
+- ``webhook_subscriptions.channels``: NULL, or the sales channel codes whose
+  events the subscription receives (a channel's push subscription).
 - ``webhook_deliveries``: one row per (subscription, event); ``status`` is
   ``pending`` (due at ``next_attempt_at``), ``delivering`` (claimed by a
   worker until ``locked_until``), ``succeeded`` or ``failed`` (retry period
@@ -61,6 +63,8 @@ webhook_subscriptions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("url", String(2000), nullable=False),
     Column("event_types", JSON, nullable=False),
+    # sales channel codes whose events the subscription receives; NULL: every event (channel or none)
+    Column("channels", JSON, nullable=True),
     Column("secret", String(200), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("description", String(500), nullable=True),

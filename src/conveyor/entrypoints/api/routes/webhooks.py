@@ -20,6 +20,10 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 Integrator = Annotated[Principal, Depends(require_roles(Role.INTEGRATION))]
 EVENT_TYPES_HELP = "exact types (order.created), prefixes ending in .* (order.*), or * for every event"
+CHANNELS_HELP = (
+    "sales channel codes: only events of these channels' orders (events of no channel are not sent); "
+    "null or []: every event"
+)
 
 
 class WebhookCreate(BaseModel):
@@ -27,6 +31,9 @@ class WebhookCreate(BaseModel):
 
     url: str = Field(min_length=1, max_length=2000, examples=["https://example.com/conveyor/events"])
     event_types: list[str] = Field(min_length=1, max_length=100, description=EVENT_TYPES_HELP)
+    channels: list[str] | None = Field(
+        default=None, max_length=100, description=CHANNELS_HELP, examples=[["shopify-us"]]
+    )
     description: str | None = Field(default=None, max_length=500)
     active: bool = True
 
@@ -38,6 +45,7 @@ class WebhookUpdate(BaseModel):
     event_types: list[str] | None = Field(
         default=None, min_length=1, max_length=100, description=EVENT_TYPES_HELP
     )
+    channels: list[str] | None = Field(default=None, max_length=100, description=CHANNELS_HELP)
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = Field(default=None, description="true re-enables a disabled subscription")
     rotate_secret: bool = Field(default=False, description="issue a new secret (in the response, once)")
@@ -47,6 +55,9 @@ class WebhookPublic(BaseModel):
     id: int
     url: str
     event_types: list[str]
+    channels: list[str] | None = Field(
+        description="the sales channels whose events it receives; null: every event"
+    )
     active: bool
     description: str | None
     created_at: datetime
@@ -132,6 +143,7 @@ def create_webhook(body: WebhookCreate, _: Integrator, runtime: RuntimeDep) -> W
         runtime.unit_of_work(),
         url=body.url,
         event_types=body.event_types,
+        channels=body.channels,
         description=body.description,
         active=body.active,
     )
@@ -146,7 +158,7 @@ def get_webhook(webhook_id: int, _: Integrator, runtime: RuntimeDep) -> WebhookP
 @router.patch(
     "/{webhook_id}",
     response_model=WebhookPublic | WebhookWithSecret,
-    summary="Change a subscription (url, event_types, description, active; rotate_secret)",
+    summary="Change a subscription (url, event_types, channels, description, active; rotate_secret)",
 )
 def update_webhook(
     webhook_id: int, body: WebhookUpdate, _: Integrator, runtime: RuntimeDep

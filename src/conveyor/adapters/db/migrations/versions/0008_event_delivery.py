@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("url", sa.String(length=2000), nullable=False),
         sa.Column("event_types", sa.JSON(), nullable=False),
+        sa.Column("channels", sa.JSON(), nullable=True),
         sa.Column("secret", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("description", sa.String(length=500), nullable=True),
