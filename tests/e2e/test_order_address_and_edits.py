@@ -276,3 +276,24 @@ def test_removing_the_backordered_line_lets_a_waiting_order_go_on(shop_api: Shop
     ledger = payment_ledger(api, placed["id"])
     assert ledger.capturable.as_string() == "42.49" and ledger.voided.as_string() == "59.00"
     api.assert_ledger_consistent()
+
+
+def test_an_order_waiting_for_a_new_card_can_be_edited_and_is_authorized_for_the_new_total(
+    shop_api: ShopApi,
+) -> None:
+    api = shop_api
+    api.receive("BER-1", "MUG-STONE", 10)
+    placed = api.post(
+        "/orders", draft("WEB-EDIT-PM", [("MUG-STONE", 1)], token="tok_decline"), Role.INTEGRATION, 201
+    )
+    order = api.post(
+        f"/orders/{placed['id']}/edits", {"lines": [{"sku": "MUG-STONE", "quantity": 4}]}, Role.SUPPORT
+    )
+    assert order["status"] == "awaiting_payment_method" and order["amounts"]["total"] == "54.99"
+    assert payment_ledger(api, placed["id"]).authorized.is_zero
+    order = api.post(f"/orders/{placed['id']}/payment-method", {"payment_token": "tok_visa"}, Role.SUPPORT)
+    assert (
+        order["status"] == "picking" and payment_ledger(api, placed["id"]).authorized.as_string() == "54.99"
+    )
+    assert stock(api, "BER-1", "MUG-STONE") == (10, 4)
+    api.assert_ledger_consistent()

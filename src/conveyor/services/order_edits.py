@@ -369,9 +369,9 @@ def _adjust_payment(
     from conveyor.services.fulfilment_handlers import PROVIDER, ledger_of, store_new_entries
 
     delta = new_total - order.total
-    if (
-        delta.is_zero or order.payment_token is None
-    ):  # paid in the channel: the channel settles the difference
+    # paid in the channel (no token): the channel settles the difference; nothing authorized yet (a
+    # declined card): the next authorization is for the new total
+    if delta.is_zero or order.payment_token is None or ledger_of(uow, order).authorized.is_zero:
         return {"difference": delta.as_string()}
     if delta.amount > 0:
         ledger = ledger_of(uow, order)
