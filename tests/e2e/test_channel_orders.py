@@ -326,12 +326,14 @@ def test_the_push_target_becomes_one_webhook_subscription_for_the_channel(shop: 
     assert body["secret"].startswith("whsec_")
     assert body["subscription"]["url"] == "https://shop.example.com/conveyor/status"
     assert body["subscription"]["event_types"] == ["order.*", "shipment.*"]
+    assert body["subscription"]["channels"] == ["shopify-us"]  # its own orders' events only
     again = shop.client.post(path, headers=shop.headers(Role.INTEGRATION))
     assert again.status_code == 200 and again.json()["secret"] is None
     assert again.json()["subscription"]["id"] == body["subscription"]["id"]
     listed = shop.get("/webhooks", Role.ADMIN)
     rows = listed["data"] if isinstance(listed, dict) else listed
     assert [row["id"] for row in rows] == [body["subscription"]["id"]]
+    assert rows[0]["channels"] == ["shopify-us"]
     # a channel without a push target says what to configure
     missing = shop.client.post(
         "/api/v1/channels/woo-us/push-subscription", headers=shop.headers(Role.INTEGRATION)
