@@ -187,6 +187,8 @@ def stock_arrived(uow: SqlUnitOfWork, workflow: Any, sku: str, now: datetime | N
         )
         if level_left <= 0:
             break
+        # the order's row lock first, as every change to a running order takes it (a cancellation, a pick)
+        uow.session.execute(select(orders.c.id).where(orders.c.id == order_id).with_for_update())
         try:
             with uow.session.begin_nested():  # an order that stopped waiting meanwhile is skipped
                 workflow.correlate(STOCK_MESSAGE, order_id, {"restocked_sku": sku}, buffer=False, uow=uow)
