@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from webhook_receiver import Receiver, serving
 
 from conveyor.adapters.db.delivery_tables import dispatch_cursors, webhook_subscriptions
@@ -298,3 +298,32 @@ def test_channels_are_set_shown_changed_and_cleared_over_the_api(
     events = client.get("/api/v1/events", params={"type": "webhook.*"}, headers=integrator).json()["items"]
     assert events[1]["data"]["channels"] == ["web", "marketplace"]
     assert ["channels"] in [e["data"].get("changed") for e in events if e["type"] == "webhook.updated"]
+
+
+def test_the_channels_of_a_batch_take_one_order_look_up_and_are_remembered(shop: Shop) -> None:
+    shop.place("shop-a", "A-1")
+    shop.place("shop-b", "B-1")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    engine = shop.api.runtime.engine
+    with shop.api.runtime.session_factory() as session:
+        rows = webhooks.fetch_events(
+            session, after=0, upto=None, filters=["*"], limit=None, with_channel=True
+        )
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            channels = webhooks.EventChannels()
+            found = channels.resolve(session, rows)
+            lookups = [s for s in statements if "FROM orders" in s]
+            statements.clear()
+            assert channels.resolve(session, rows) == found
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert len(lookups) == 1  # the whole batch's subjects in one query
+    assert statements == []  # known events are not looked up again
+    documents = {e["sequence"]: e for e in shop.outbox()}
+    assert found == {sequence: shop.channel_of(documents[sequence]) for sequence in found}
+    assert {"shop-a", "shop-b", None} == set(found.values())
