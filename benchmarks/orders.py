@@ -412,11 +412,13 @@ def main() -> None:
         help="orders in the import run (0: skip; 100000: the target)",
     )
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even if a URL is set")
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite (needs --postgres)")
     parser.add_argument("--import-jobs", type=int, default=1, help="conveyor orders import --jobs")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
-    with sqlite_url() as url:
-        results += run("sqlite", url, args)
+    if not args.postgres_only:
+        with sqlite_url() as url:
+            results += run("sqlite", url, args)
     if args.postgres and not args.sqlite_only:
         with postgres_url(args.postgres) as url:
             results += run("postgresql", url, args)
