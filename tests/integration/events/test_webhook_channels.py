@@ -327,3 +327,26 @@ def test_the_channels_of_a_batch_take_one_order_look_up_and_are_remembered(shop:
     documents = {e["sequence"]: e for e in shop.outbox()}
     assert found == {sequence: shop.channel_of(documents[sequence]) for sequence in found}
     assert {"shop-a", "shop-b", None} == set(found.values())
+
+
+def test_a_batch_of_only_other_channels_events_moves_the_cursor_and_does_not_look_idle(shop: Shop) -> None:
+    subscription = shop.subscribe("shop-a")
+    start = shop.cursor("shop-a")
+    for n in range(3):
+        shop.place("shop-b", f"B-{n}")
+    a1 = shop.place("shop-a", "A-1")
+    dispatcher = Dispatcher(
+        workflow_for(shop.api.runtime),
+        settings=DeliverySettings(webhook_allow_loopback=True, dispatch_batch=2),
+    )
+    now = dispatcher.clock()
+    assert dispatcher.take_in(now) == 2  # its own webhook.created and B's first event: both passed over
+    assert shop.cursor("shop-a") > start
+    assert webhooks.list_deliveries(shop.api.runtime.unit_of_work(), subscription["id"]) == []
+    polls = 1
+    while dispatcher.take_in(now):  # a dispatcher polls again at once while this is not 0
+        polls += 1
+    assert polls > 3 and shop.cursor("shop-a") == shop.high()
+    deliveries = webhooks.list_deliveries(shop.api.runtime.unit_of_work(), subscription["id"], limit=1000)
+    assert deliveries and {d["subject"] for d in deliveries} == {a1}
+    assert shop.expected("shop-a", after=start) == {d["event_id"] for d in deliveries}
