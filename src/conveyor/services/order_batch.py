@@ -40,6 +40,8 @@ path is just slower.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -78,7 +80,6 @@ from conveyor.services.orders import (
     BUSY_ATTEMPTS,
     _idempotency_conflict,
     _is_busy,
-    new_order_id,
     place_order,
 )
 from conveyor.services.pick_lists import new_pick_list_id
@@ -234,6 +235,18 @@ def place_orders(
             outcomes[index] = _place_single(uow_factory, workflow, requests[index], now, stats)
     assert all(outcome is not None for outcome in outcomes)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def time_ordered_order_id() -> str:
+    """An order id in ``orders.new_order_id``'s format (``ORD-`` and 16 hex digits), time first.
+
+    13 digits of microseconds, then 3 random: a batch's orders (and their lines, reservations,
+    pick lists and ledger rows, all indexed by order id) append to the indexes instead of
+    landing on random pages, so a large import does not slow down as the tables grow. Two ids
+    can only clash within the same microsecond (1 in 4,096); a clash is a unique-key error and the
+    batch's orders are then placed one by one, so it costs time, never an order.
+    """
+    return f"ORD-{time.time_ns() // 1000:013X}{os.urandom(2).hex()[:3].upper()}"
 
 
 def _place_single(
@@ -514,7 +527,7 @@ class _Batch:
         known_skus = {sku for sku in skus if sku in products}
         order = order_from_draft(
             fields,
-            order_id=new_order_id(),
+            order_id=time_ordered_order_id(),
             channel=channel_code,
             placed_at=placed_at,
             known_skus=known_skus,
