@@ -19,6 +19,7 @@ from conveyor.adapters.db import schema
 from conveyor.bootstrap import Runtime, build_runtime, initialize, require_database
 from conveyor.config import load_settings
 from conveyor.domain.auth import ApiToken, Role
+from conveyor.entrypoints import cli_order_changes  # noqa: F401  (adds its commands to orders_app)
 from conveyor.entrypoints.cli_bpmn import bpmn_app
 from conveyor.entrypoints.cli_config import config_app, inventory_app
 from conveyor.entrypoints.cli_demo import demo
@@ -80,7 +81,7 @@ app.add_typer(tasks_app, name="tasks")
 app.command("worker")(worker)
 app.add_typer(config_app, name="config")
 app.add_typer(inventory_app, name="inventory")
-app.add_typer(orders_app, name="orders")
+app.add_typer(orders_app, name="orders")  # with cancel, payment-method, address, edit (cli_order_changes)
 app.add_typer(refunds_app, name="refunds")
 app.add_typer(returns_app, name="returns")
 app.command("payments")(payments)
