@@ -18,16 +18,27 @@ def _shipped_order(api: ShopApi, external_id: str) -> tuple[str, str]:
     return placed["id"], shipment["id"]
 
 
-def test_a_late_delivery_opens_a_support_task_while_the_order_keeps_waiting(shop_api: ShopApi) -> None:
+def test_a_late_delivery_opens_a_carrier_case_while_the_order_keeps_waiting(shop_api: ShopApi) -> None:
     order_id, shipment_id = _shipped_order(shop_api, "WEB-LATE")
+    carrier = shop_api.order(order_id)["shipments"][0]["carrier"]
+    before = shop_api.get(f"/carriers/{carrier}/performance")
     shop_api.run_timers(days=10)  # far past the promised transit days
     order = shop_api.order(order_id)
-    [task] = order["open_tasks"]
-    assert (task["node"], task["candidate_groups"]) == ("chase_late_delivery", ["support"])
-    assert order["status"] == "shipped"
+    assert order["status"] == "shipped" and order["open_tasks"] == []
     assert "wait_for_delivery" in [w["node"] for w in order["workflow"]["waiting_at"]]
+    [case] = shop_api.get("/carrier-exceptions", order_id=order_id)["data"]
+    assert (case["kind"], case["shipment_id"], case["status"]) == ("late", shipment_id, "open")
+    assert shop_api.get(f"/carriers/{carrier}/performance")["late"] == before["late"] + 1
+    record = shop_api.get(f"/exceptions/{case['exception_id']}", Role.SUPPORT)
+    assert (record["type"], record["category"]) == ("delivery.late", "carrier")
+    [decision] = [
+        t for t in shop_api.get("/tasks", Role.SUPPORT)["data"] if t["node"] == "decide_carrier_exception"
+    ]
+    assert decision["candidate_groups"] == ["support"]
 
-    shop_api.post(f"/tasks/{task['id']}/complete", {"variables": {"note": "carrier found it"}}, Role.SUPPORT)
+    shop_api.post(
+        f"/tasks/{decision['id']}/complete", {"variables": {"decision": "wait", "wait_days": 2}}, Role.SUPPORT
+    )
     shop_api.post(
         f"/shipments/{shipment_id}/tracking",
         {"type": "delivered", "at": "2030-02-01T12:00:00Z"},

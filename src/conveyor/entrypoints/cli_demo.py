@@ -73,7 +73,7 @@ def demo(
         ("pick lists confirmed", report.picks_confirmed),
         ("short picks", report.short_picks),
         ("tracking events", report.tracking_events),
-        ("late deliveries chased", report.late_deliveries_chased),
+        ("carrier cases decided", report.late_deliveries_chased),
         ("units restocked", report.restocked_units),
         ("workflow jobs run", report.jobs_run),
     ):

@@ -29,6 +29,7 @@ from conveyor.adapters.repositories.orders import SqlOrders
 from conveyor.domain.inventory import ReferenceType
 from conveyor.errors import ConveyorError
 from conveyor.services import backorders, pick_lists, shipping
+from conveyor.services.finance_handlers import register_finance_handlers
 from conveyor.services.fulfilment_handlers import register_order_handlers
 from conveyor.services.orders import place_order
 from conveyor.services.stock_keeping import StockKeeper, begin_writing
@@ -99,6 +100,7 @@ class DemoShop:
         self.uow_factory = uow_factory
         registry = HandlerRegistry()
         register_order_handlers(registry, clock=self.clock)
+        register_finance_handlers(registry, clock=self.clock)  # returns, refunds, carrier cases
         self.workflow = Workflow(
             session_factory, registry=registry, clock=self.clock, settings=WorkflowSettings()
         )
@@ -226,8 +228,10 @@ class DemoShop:
             self.report.picks_confirmed += 1
 
     def support(self) -> None:
-        for task_id in self._open_tasks("chase_late_delivery"):
-            self.workflow.complete_task(task_id, {"note": "called the carrier"}, completed_by="demo support")
+        # Late and lost parcels become carrier cases; support mostly gives the carrier a few more days.
+        for task_id in self._open_tasks("decide_carrier_exception"):
+            decision = {"decision": "wait", "wait_days": 3, "note": "called the carrier"}
+            self.workflow.complete_task(task_id, decision, completed_by="demo support")
             self.report.late_deliveries_chased += 1
 
     # --- carriers ------------------------------------------------------------------------------
