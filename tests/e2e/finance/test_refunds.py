@@ -85,12 +85,15 @@ def test_a_rejected_refund_releases_its_claim(shop_api: ShopApi) -> None:
         shop_api, "POST", f"/refunds/{refund['id']}/decision", Role.FINANCE, {"approved": False}
     )
     assert status == 422 and body["errors"][0]["path"] == "reason"
-    # completed from the inbox without a reason: the decision is incomplete and the task opens again
+    # from the inbox without a reason: the form's requiredWhen refuses it, the task stays open
     [task] = shop_api.get("/tasks", process_instance_id=refund["process_instance_id"])["data"]
-    shop_api.post(f"/tasks/{task['id']}/complete", {"variables": {"approved": False}}, Role.FINANCE)
+    status, body = problem(
+        shop_api, "POST", f"/tasks/{task['id']}/complete", Role.FINANCE, {"variables": {"approved": False}}
+    )
+    assert status == 422 and [e["path"] for e in body["errors"]] == ["variables.reason"]
     [again] = shop_api.get("/tasks", process_instance_id=refund["process_instance_id"])["data"]
     assert (
-        again["id"] != task["id"]
+        again["id"] == task["id"]
         and shop_api.get(f"/refunds/{refund['id']}")["status"] == "awaiting_approval"
     )
     status, _ = problem(

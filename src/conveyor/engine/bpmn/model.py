@@ -187,6 +187,9 @@ class FormField:
     #: enum values: value id -> display name, in model order
     values: tuple[tuple[str, str], ...] = ()
     default: Any = None
+    #: ``requiredWhen``: a FEEL condition over the submitted data merged over the task's
+    #: variables; when it is true the field is required (``reason`` when ``approved = false``)
+    required_when: Evaluable | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,4 +181,46 @@ def _form_field(field_el: Element, field_id: str, ctx: ParseContext) -> FormFiel
     ]
     if values:
         spec["values"] = tuple(values)
+    required_when = _required_when(field_el, field_id, ctx)
+    if required_when is not None:
+        spec["required_when"] = required_when
     return FormField(**spec)
+
+
+REQUIRED_WHEN = "requiredWhen"
+
+
+def _required_when(field_el: Element, field_id: str, ctx: ParseContext) -> Evaluable | None:
+    """The field's ``requiredWhen`` condition, compiled (a syntax error is a model error).
+
+    Written as ``conveyor:requiredWhen="FEEL"`` on the form field or as a Camunda 7 form
+    field property ``<camunda:properties><camunda:property id="requiredWhen" value="FEEL"/>``
+    (what Camunda Modeler edits; Camunda itself ignores properties it does not know).
+    """
+    found: list[tuple[str, Element]] = []
+    own = field_el.get(f"{{{CONVEYOR_NS}}}{REQUIRED_WHEN}")
+    if own is not None:
+        found.append((own, field_el))
+    for properties in children_in(field_el, CAMUNDA_NS, "properties"):
+        for prop in children_in(properties, CAMUNDA_NS, "property"):
+            if (attr(prop, "id") or attr(prop, "name")) == REQUIRED_WHEN:
+                found.append((prop.get("value", ""), prop))
+    if not found:
+        return None
+    text, at = found[0]
+    if any(other.strip() != text.strip() for other, _ in found[1:]):
+        ctx.strict(
+            "conflicting_required_when",
+            f"form field {field_id!r} has more than one requiredWhen condition",
+            found[1][1],
+            hint="keep one: the conveyor:requiredWhen attribute or the camunda:property",
+        )
+    if not text.strip():
+        ctx.strict(
+            "bad_expression",
+            f"the requiredWhen condition of form field {field_id!r} is empty",
+            at,
+            hint="a FEEL condition such as: approved = false",
+        )
+        return None
+    return ctx.expression(text.strip(), at, f"requiredWhen condition of form field {field_id!r}")

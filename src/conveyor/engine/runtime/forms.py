@@ -1,7 +1,7 @@
 """Checking the data a person submits for a user task against its form fields.
 
 Camunda 7 ``camunda:formField`` definitions (type, ``required``, ``min``, ``max``,
-``minlength``, ``maxlength``, enum values, ``readonly``) become a validated form:
+``minlength``, ``maxlength``, enum values, ``readonly``, ``requiredWhen``) become a validated form:
 every wrong field is reported at once, each by its id, before anything changes.
 Values are converted to the field's type (``"42"`` for a ``long`` becomes 42).
 """
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from conveyor.engine.bpmn.model import FormField
-from conveyor.engine.errors import InstanceError
+from conveyor.engine.bpmn.model import Evaluable, FormField
+from conveyor.engine.errors import EngineError, InstanceError
 
 
 class FormError(InstanceError):
@@ -83,10 +84,21 @@ def _check_limits(field: FormField, value: Any) -> None:
             raise ValueError(f"must be at most {field.maximum}")
 
 
-def validate_form(fields: tuple[FormField, ...], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The submitted data with every form field checked and converted (see module docstring)."""
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_form(
+    fields: tuple[FormField, ...], data: Mapping[str, Any], variables: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The submitted data with every form field checked and converted (see module docstring).
+
+    ``variables`` are the task's current variables: a field's ``requiredWhen`` condition is
+    evaluated over the (converted) submitted data merged over them.
+    """
     result = dict(data)
     problems: dict[str, str] = {}
+    conditional: list[tuple[str, Evaluable]] = []
     for field in fields:
         value = data.get(field.id)
         if field.readonly:
@@ -95,7 +107,11 @@ def validate_form(fields: tuple[FormField, ...], data: Mapping[str, Any]) -> dic
         if value is None or value == "":
             if field.required:
                 problems[field.id] = "is required"
+            elif field.required_when is not None:
+                conditional.append((field.id, field.required_when))
             continue
+        if field.required_when is not None and _blank(value) and not field.required:
+            conditional.append((field.id, field.required_when))
         try:
             converted = _convert(field, value)
             _check_limits(field, converted)
@@ -103,6 +119,18 @@ def validate_form(fields: tuple[FormField, ...], data: Mapping[str, Any]) -> dic
             problems[field.id] = str(err)
             continue
         result[field.id] = converted
+    if conditional:
+        scope: Mapping[str, Any] = ChainMap(result, dict(variables or {}))
+        for field_id, condition in conditional:
+            if field_id in problems:
+                continue
+            try:
+                applies = condition.evaluate(scope) is True
+            except EngineError as err:
+                problems[field_id] = f"cannot be checked: its condition {condition.source!r} failed ({err})"
+                continue
+            if applies:
+                problems[field_id] = f"is required when {condition.source}"
     if problems:
         raise FormError(problems)
     return result

@@ -208,7 +208,8 @@ class Instance:
         core = self._begin(now)
         wait, token = self._take(wait_id, "userTask")
         fields = getattr(core.proc.nodes[wait.node], "form_fields", ())
-        clean = validate_form(fields, data or {}) if fields else data
+        # a field's requiredWhen condition reads the task's variables too
+        clean = validate_form(fields, data or {}, core.view(token.local or token.scope)) if fields else data
         del core.waits[wait.id]
         core.hist("task.completed", wait.node, token.id, wait.id)
         core.guard(_finish_activity, token, clean)

@@ -41,6 +41,7 @@ def _form(wait: Wait) -> dict[str, Any] | None:
                 "label": f.label,
                 "type": f.type,
                 "required": f.required,
+                "required_when": f.required_when.source if f.required_when is not None else None,
                 "values": [list(v) for v in f.values],
                 "default": encode(f.default),
             }
