@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from conveyor.adapters.db.api_tokens import find_token_by_hash
 from conveyor.domain.auth import ApiToken, Principal, Role, group_problems
 from conveyor.errors import InvalidInput, NotFound, Unauthenticated
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 TOKEN_PREFIX = "cvr_"  # noqa: S105 - the public prefix, not a secret
-# Recording every use would turn every read request into a write.
+# Recording every use would turn every request into a write: last_used_at is written at most once a minute.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_AUTHENTICATOR = "_conveyor_token_authenticator"
+_authenticator_lock = threading.Lock()
 MAX_NAME_LENGTH = 200
 
 
@@ -88,25 +94,106 @@ def issue_token(
     return IssuedToken(token=token, secret=secret)
 
 
-def authenticate(uow: SqlUnitOfWork, secret: str) -> Principal:
-    """The principal a bearer secret stands for; ``Unauthenticated`` if none."""
+def _unknown_or_revoked() -> Unauthenticated:
+    return Unauthenticated(
+        "The bearer token is unknown or revoked; "
+        "ask an admin for a new one (`conveyor token create --role ROLE --name NAME`)"
+    )
+
+
+def _principal(token: ApiToken) -> Principal:
+    return Principal(token_id=token.id, name=token.name, role=token.role, groups=frozenset(token.groups))
+
+
+def _due(token: ApiToken, now: datetime, resolution: timedelta) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= resolution
+
+
+def _write_last_use(uow: SqlUnitOfWork, token_id: int, now: datetime, resolution: timedelta) -> None:
+    """In an open ``uow``: record a use, guarded to once per ``resolution`` across processes too."""
+    try:
+        uow.api_tokens.mark_used(token_id, now, not_after=now - resolution)
+        uow.commit()
+    except OperationalError:
+        # last_used_at is a hint: when another writer holds SQLite (or moved past this read
+        # snapshot), skip it rather than fail the request with 503; a later request records it
+        uow.rollback()
+
+
+def authenticate(uow: SqlUnitOfWork, secret: str, *, now: datetime | None = None) -> Principal:
+    """The principal a bearer secret stands for; ``Unauthenticated`` if none.
+
+    Each call reads the token (a revoked token is refused at once); ``last_used_at`` is written
+    at most once per ``LAST_USED_RESOLUTION``. The API uses ``TokenAuthenticator``: the same
+    rules with a lighter read.
+    """
+    now = now or datetime.now(UTC)
     with uow:
         token = uow.api_tokens.find_by_hash(hash_secret(secret.strip()))
         if token is None or not token.active:
-            raise Unauthenticated(
-                "The bearer token is unknown or revoked; "
-                "ask an admin for a new one (`conveyor token create --role ROLE --name NAME`)"
-            )
-        now = datetime.now(UTC)
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-            try:
-                uow.api_tokens.mark_used(token.id, now)
-                uow.commit()
-            except OperationalError:
-                # last_used_at is a hint: when another writer holds SQLite (or moved past this read
-                # snapshot), skip it rather than fail the request with 503; a later request records it
-                uow.rollback()
-    return Principal(token_id=token.id, name=token.name, role=token.role, groups=frozenset(token.groups))
+            raise _unknown_or_revoked()
+        if _due(token, now, LAST_USED_RESOLUTION):
+            _write_last_use(uow, token.id, now, LAST_USED_RESOLUTION)
+    return _principal(token)
+
+
+class TokenAuthenticator:
+    """Bearer-token checks for the API of one process.
+
+    Every request reads its token (one indexed SELECT on a pooled connection, no ORM session), so
+    a revoked token stops working with the next request, in every process: nothing is cached.
+    What is spared is the write: ``last_used_at`` is updated at most once per ``resolution`` per
+    token. The row's own ``last_used_at`` decides (so several processes write it about once per
+    interval between them, and the UPDATE is guarded by it), and within a process one request
+    claims the write, so concurrent requests of a busy token do not all queue for the write lock.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        uow_factory: Callable[[], SqlUnitOfWork],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        resolution: timedelta = LAST_USED_RESOLUTION,
+    ) -> None:
+        self._engine = engine
+        self._uow_factory = uow_factory
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.resolution = resolution
+        self._claimed: dict[int, datetime] = {}  # token id -> when this process last wrote (or is writing)
+        self._lock = threading.Lock()
+
+    def authenticate(self, secret: str) -> Principal:
+        with self._engine.connect() as connection:
+            token = find_token_by_hash(connection, hash_secret(secret.strip()))
+        if token is None or not token.active:
+            raise _unknown_or_revoked()
+        now = self._clock()
+        if _due(token, now, self.resolution) and self._claim(token.id, now):
+            with self._uow_factory() as uow:
+                _write_last_use(uow, token.id, now, self.resolution)
+        return _principal(token)
+
+    def _claim(self, token_id: int, now: datetime) -> bool:
+        with self._lock:
+            last = self._claimed.get(token_id)
+            if last is not None and now - last < self.resolution:
+                return False
+            self._claimed[token_id] = now
+            return True
+
+
+def authenticator_for(runtime: Any) -> TokenAuthenticator:
+    """The runtime's shared ``TokenAuthenticator`` (one per API process)."""
+    existing: TokenAuthenticator | None = runtime.__dict__.get(_AUTHENTICATOR)
+    if existing is not None:
+        return existing
+    with _authenticator_lock:
+        existing = runtime.__dict__.get(_AUTHENTICATOR)
+        if existing is None:
+            existing = TokenAuthenticator(runtime.engine, runtime.unit_of_work)
+            runtime.__dict__[_AUTHENTICATOR] = existing
+    return existing
 
 
 def list_tokens(uow: SqlUnitOfWork, *, include_revoked: bool = True) -> list[ApiToken]:

@@ -18,6 +18,7 @@ committed, so a 201 always means the order and its workflow are stored.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable
@@ -61,6 +62,16 @@ class PlacementBatcher:
         self._ensure_thread()
         self._queue.put((request, future))
         return future.result()
+
+    async def place_async(self, request: OrderRequest) -> BatchOutcome:
+        """``place`` for a coroutine: queue ``request`` and await its outcome without holding a thread."""
+        future: Future[BatchOutcome] = Future()
+        # running: a request cancelled while it waits (client gone) cannot cancel the future under the
+        # writer thread, which still places the order and sets the outcome; only the wait is dropped
+        future.set_running_or_notify_cancel()
+        self._ensure_thread()
+        self._queue.put((request, future))
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop the writer thread after what is queued (used when the runtime shuts down)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.tables import api_tokens
@@ -34,6 +34,23 @@ _COLUMNS = (
     api_tokens.c.groups,
 )
 
+# Built once: the per-request token lookup then skips building the statement and its cache key.
+_BY_HASH = select(*_COLUMNS).where(api_tokens.c.token_hash == bindparam("token_hash"))
+_MARK_USED = (
+    update(api_tokens)
+    .where(
+        api_tokens.c.id == bindparam("token_id"),
+        or_(api_tokens.c.last_used_at.is_(None), api_tokens.c.last_used_at <= bindparam("not_after")),
+    )
+    .values(last_used_at=bindparam("when"))
+)
+
+
+def find_token_by_hash(connection: Connection, token_hash: str) -> ApiToken | None:
+    """The token stored under ``token_hash`` read through a plain connection (the API's per-request check)."""
+    row = connection.execute(_BY_HASH, {"token_hash": token_hash}).first()
+    return _to_token(row) if row else None
+
 
 class SqlApiTokenRepository:
     """API tokens in the database, looked up by the hash of their secret."""
@@ -62,7 +79,7 @@ class SqlApiTokenRepository:
         return _to_token(row) if row else None
 
     def find_by_hash(self, token_hash: str) -> ApiToken | None:
-        row = self._session.execute(select(*_COLUMNS).where(api_tokens.c.token_hash == token_hash)).first()
+        row = self._session.execute(_BY_HASH, {"token_hash": token_hash}).first()
         return _to_token(row) if row else None
 
     def list(self, *, include_revoked: bool = True) -> list[ApiToken]:
@@ -79,8 +96,14 @@ class SqlApiTokenRepository:
         )
         return int(self._session.execute(query).scalar_one())
 
-    def mark_used(self, token_id: int, when: datetime) -> None:
-        self._session.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=when))
+    def mark_used(self, token_id: int, when: datetime, *, not_after: datetime | None = None) -> None:
+        """Set ``last_used_at`` to ``when``; with ``not_after``, only if it is unset or not after that."""
+        if not_after is None:
+            self._session.execute(
+                update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=when)
+            )
+            return
+        self._session.execute(_MARK_USED, {"token_id": token_id, "when": when, "not_after": not_after})
 
     def revoke(self, token_id: int, when: datetime) -> None:
         self._session.execute(

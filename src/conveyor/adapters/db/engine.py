@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_PRAGMAS = (
@@ -45,14 +45,33 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: Connections each engine keeps open (the rest of ``max_overflow`` is opened on demand and closed
+#: when given back). The API serves requests from a pool of threads, each holding a connection while
+#: it runs; with SQLAlchemy's default of 5 kept, a busy API opened and closed a connection (and ran the
+#: pragmas above) for about every fourth request. SQLite connections are cheap to keep; on PostgreSQL
+#: each is a server process, so fewer are kept there.
+SQLITE_POOL_SIZE, SQLITE_MAX_OVERFLOW = 20, 30
+POSTGRES_POOL_SIZE, POSTGRES_MAX_OVERFLOW = 10, 20
+
+
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
     """An engine for ``database_url`` (sqlite:// or postgresql+psycopg://)."""
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, echo=echo)
+        in_memory = make_url(database_url).database in (None, "", ":memory:")
+        pool: dict[str, Any] = (
+            {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_MAX_OVERFLOW}
+        )
+        engine = create_engine(database_url, echo=echo, **pool)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(database_url, echo=echo, pool_pre_ping=True)
+    return create_engine(
+        database_url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+    )
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

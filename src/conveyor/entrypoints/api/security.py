@@ -13,7 +13,7 @@ An admin passes every role check. Missing or bad tokens answer 401 with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,7 +31,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -51,7 +51,8 @@ def authenticate(
     """
     if credentials is None or not credentials.credentials.strip():
         raise Unauthenticated("Send an API token in the header `Authorization: Bearer <token>`")
-    principal = api_tokens.authenticate(runtime.unit_of_work(), credentials.credentials)
+    # one indexed read per request (revocation applies at once); last_used_at written at most once a minute
+    principal = api_tokens.authenticator_for(runtime).authenticate(credentials.credentials)
     request.state.principal = principal
     return principal
 
@@ -59,12 +60,12 @@ def authenticate(
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through ``roles`` (and admins); with no roles, admins only."""
     allowed = frozenset(roles)
     names = ", ".join(sorted({Role.ADMIN.value, *(role.value for role in allowed)}))
 
-    def check_role(principal: CurrentPrincipal) -> Principal:
+    async def check_role(principal: CurrentPrincipal) -> Principal:
         if not principal.may_act_as(allowed):
             raise Forbidden(
                 f"The role {principal.role.value!r} may not do this; allowed roles: {names}",

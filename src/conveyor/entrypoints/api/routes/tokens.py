@@ -27,7 +27,9 @@ class TokenPublic(BaseModel):
     name: str
     role: Role
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When the token was last used, to within a minute: it is written at most once a minute"
+    )
     revoked_at: datetime | None
     active: bool
     groups: list[str] = Field(default_factory=list)

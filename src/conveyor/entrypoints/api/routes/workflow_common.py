@@ -20,7 +20,7 @@ STARTERS = (Role.MANAGER, Role.INTEGRATION)
 TASK_SUPERVISORS = (Role.ADMIN, Role.MANAGER)
 
 
-def get_workflow(runtime: RuntimeDep) -> Workflow:
+async def get_workflow(runtime: RuntimeDep) -> Workflow:
     return workflow_for(runtime)
 
 
