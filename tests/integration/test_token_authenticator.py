@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
 from conveyor.adapters.db.tables import api_tokens as api_tokens_table
@@ -115,3 +116,22 @@ def test_authenticate_with_a_unit_of_work_follows_the_same_interval(migrated_run
         assert connection.execute(select(api_tokens_table.c.revoked_at)).scalar_one() is not None
     with pytest.raises(Unauthenticated):
         api_tokens.authenticate(migrated_runtime.unit_of_work(), issued.secret, now=T0 + timedelta(minutes=3))
+
+
+def test_the_api_records_a_use_once_and_refuses_a_revoked_token_at_its_next_request(
+    migrated_runtime: Runtime, client: TestClient, admin_token: str
+) -> None:
+    issued = api_tokens.issue_token(migrated_runtime.unit_of_work(), name="dashboard", role=Role.VIEWER)
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    first = _last_used(migrated_runtime, issued.token.id)
+    assert first is not None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert _last_used(migrated_runtime, issued.token.id) == first  # within the minute: not rewritten
+    revoked = client.delete(
+        f"/api/v1/tokens/{issued.token.id}", headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    assert revoked.status_code == 200
+    refused = client.get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")

@@ -163,16 +163,31 @@ class TokenAuthenticator:
         self._claimed: dict[int, datetime] = {}  # token id -> when this process last wrote (or is writing)
         self._lock = threading.Lock()
 
+    @property
+    def reads_locally(self) -> bool:
+        """True on SQLite: the token read is a local file read (the API does it on its event loop)."""
+        return self._engine.dialect.name == "sqlite"
+
     def authenticate(self, secret: str) -> Principal:
+        principal, use_at = self.check(secret)
+        if use_at is not None:
+            self.record_use(principal.token_id, use_at)
+        return principal
+
+    def check(self, secret: str) -> tuple[Principal, datetime | None]:
+        """The principal (read only), and the time to record as its last use if this request claimed it."""
         with self._engine.connect() as connection:
             token = find_token_by_hash(connection, hash_secret(secret.strip()))
         if token is None or not token.active:
             raise _unknown_or_revoked()
         now = self._clock()
-        if _due(token, now, self.resolution) and self._claim(token.id, now):
-            with self._uow_factory() as uow:
-                _write_last_use(uow, token.id, now, self.resolution)
-        return _principal(token)
+        claimed = _due(token, now, self.resolution) and self._claim(token.id, now)
+        return _principal(token), now if claimed else None
+
+    def record_use(self, token_id: int, when: datetime) -> None:
+        """Write ``last_used_at`` (claimed by ``check``): a write transaction, it may wait for the lock."""
+        with self._uow_factory() as uow:
+            _write_last_use(uow, token_id, when, self.resolution)
 
     def _claim(self, token_id: int, now: datetime) -> bool:
         with self._lock:
