@@ -136,7 +136,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_rate(runtime: Runtime, secret: str, count: int, clients: int) -> float:
+def http_rate(runtime: Runtime, secret: str, count: int, clients: int, prefix: str = "HTTP") -> float:
     port = _free_port()
     config = uvicorn.Config(
         create_app(runtime.settings, runtime=runtime),
@@ -158,7 +158,7 @@ def http_rate(runtime: Runtime, secret: str, count: int, clients: int) -> float:
         client = getattr(local, "client", None)
         if client is None:
             client = local.client = httpx.Client(timeout=300)
-        return client.post(base, json=draft(n, "HTTP"), headers=headers).status_code
+        return client.post(base, json=draft(n, prefix), headers=headers).status_code
 
     post(-1)  # warm up: model cache, geocoder, connections
     started = time.perf_counter()
@@ -221,8 +221,23 @@ def batched_rate(
     return count / elapsed, 1000 * cpu / count, {"batched": stats.batched, "single": stats.single}
 
 
-def http_workers_rate(url: str, secret: str, count: int, clients: int, workers: int) -> float:
-    """The API as ``workers`` uvicorn processes (``uvicorn --workers``), posting like ``http_rate``."""
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children still running, from /proc."""
+    total = 0.0
+    for each in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def http_workers_rate(
+    url: str, secret: str, count: int, clients: int, workers: int, prefix: str = ""
+) -> tuple[float, float]:
+    """The API as ``workers`` uvicorn processes (``uvicorn --workers``), posting like ``http_rate``:
+    orders per second, and the server's CPU milliseconds per request (all its processes)."""
     port = _free_port()
     environment = {**os.environ, "CONVEYOR_DATABASE_URL": url, "CONVEYOR_LOG_LEVEL": "WARNING"}
     command = [
@@ -245,20 +260,20 @@ def http_workers_rate(url: str, secret: str, count: int, clients: int, workers: 
             client = getattr(local, "client", None)
             if client is None:
                 client = local.client = httpx.Client(timeout=300)
-            return client.post(base, json=draft(n, f"HTTPW{workers}"), headers=headers).status_code
+            return client.post(base, json=draft(n, prefix or f"HTTPW{workers}"), headers=headers).status_code
 
         with ThreadPoolExecutor(max_workers=clients) as pool:
             list(pool.map(post, range(-clients, 0)))  # warm every worker up
-            started = time.perf_counter()
+            cpu, started = _cpu_seconds(server.pid), time.perf_counter()
             statuses = list(pool.map(post, range(count)))
-        elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, _cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(timeout=60)
     failed = [s for s in statuses if s != 201]
     if failed:
         raise SystemExit(f"{len(failed)} of {count} orders failed over HTTP (statuses {sorted(set(failed))})")
-    return count / elapsed
+    return count / elapsed, 1000 * cpu / count
 
 
 def write_import_file(path: Path, count: int, prefix: str) -> None:
@@ -343,6 +358,8 @@ def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any
     runtime, secret = prepare(url)
     extra: list[dict[str, Any]] = []
     try:
+        if args.http_only:
+            return http_only(database, url, runtime, secret, args)
         ceiling = commit_ceiling(runtime)
         http = http_rate(runtime, secret, args.n, args.clients)
         bulk, cpu_ms = bulk_rate(runtime, args.bulk, args.profile)
@@ -352,11 +369,12 @@ def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any
             "per_second": round(batched, 1), "orders": args.batched,
             "cpu_ms_per_order": round(batched_cpu, 3), **paths,
         })  # fmt: skip
-        if args.http_workers > 1:
-            rate = http_workers_rate(url, secret, args.n, args.clients, args.http_workers)
+        if args.http_workers > 0:
+            rate, server_cpu = http_workers_rate(url, secret, args.n, args.clients, args.http_workers)
             extra.append({
-                "database": database, "measure": f"http, {args.http_workers} uvicorn workers",
+                "database": database, "measure": f"http, {args.http_workers} uvicorn worker(s)",
                 "per_second": round(rate, 1), "orders": args.n, "clients": args.clients,
+                "server_cpu_ms_per_request": round(server_cpu, 2),
             })  # fmt: skip
         if args.import_orders:
             small = import_run(
@@ -391,6 +409,32 @@ def run(database: str, url: str, args: argparse.Namespace) -> list[dict[str, Any
     ]
 
 
+def http_only(
+    database: str, url: str, runtime: Runtime, secret: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """``--http-only``: the HTTP figures alone (server in this process, then a separate uvicorn
+    process with its CPU per request), ``--repeat`` times each; then every order must have its pick list."""
+    rows: list[dict[str, Any]] = []
+    for run in range(args.repeat):
+        rate = http_rate(runtime, secret, args.n, args.clients, prefix=f"HTTP{run}")
+        rows.append({
+            "database": database, "measure": "http POST /orders -> pick list", "per_second": round(rate, 1),
+            "orders": args.n, "clients": args.clients, "load": round(os.getloadavg()[0], 2),
+        })  # fmt: skip
+    for run in range(args.repeat):
+        workers = max(1, args.http_workers)
+        rate, server_cpu = http_workers_rate(url, secret, args.n, args.clients, workers, prefix=f"HTTPW{run}")
+        rows.append({
+            "database": database, "measure": f"http, {workers} uvicorn worker(s)",
+            "per_second": round(rate, 1), "orders": args.n, "clients": args.clients,
+            "server_cpu_ms_per_request": round(server_cpu, 2), "load": round(os.getloadavg()[0], 2),
+        })  # fmt: skip
+    placed, listed = check_pick_lists(runtime)
+    if placed != listed:
+        raise SystemExit(f"{database}: {placed} orders but only {listed} have a pick list")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=300, help="orders over HTTP")
@@ -404,7 +448,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print where the bulk run spends its time")
     parser.add_argument("--batched", type=int, default=5000, help="orders through place_orders (batched)")
     parser.add_argument("--batch-size", type=int, default=500, help="orders per batch (bulk batched, import)")
-    parser.add_argument("--http-workers", type=int, default=1, help="also measure N uvicorn worker processes")
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=0,
+        help="also measure the API as N uvicorn worker processes (with the server's CPU per request)",
+    )
+    parser.add_argument(
+        "--http-only", action="store_true", help="only the HTTP figures (in-process and a uvicorn process)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="with --http-only: runs of each HTTP measure")
     parser.add_argument(
         "--import-orders",
         type=int,
