@@ -85,4 +85,3 @@ def complete(core: Core, token: Token, info: NodeInfo) -> None:
         core.add_job(token, "after")
         return
     flow.leave(core, token, info)
-

@@ -23,6 +23,7 @@ class Runtime(Protocol):
 
     session_factory: sessionmaker[Session]
 
+
 _lock = threading.Lock()
 _ATTRIBUTE = "_conveyor_workflow"
 

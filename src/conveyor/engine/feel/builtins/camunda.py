@@ -100,5 +100,3 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, (dt.time, dt.datetime)) and (a.tzinfo is None) != (b.tzinfo is None):
         return False
     return equal(a, b) is True
-
-
