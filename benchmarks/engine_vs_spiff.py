@@ -217,10 +217,8 @@ def _spiff(case: Case, n: int) -> tuple[float, float] | None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        print(
-            f"spiff_baseline.py failed for {case.model} {case.variant}: {done.stderr.strip()[-400:]}",
-            file=sys.stderr,
-        )
+        print(f"spiff_baseline.py failed for {case.model} {case.variant}: {done.stderr.strip()[-400:]}",
+              file=sys.stderr)
         return None
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return float(json.loads(done.stdout.strip().splitlines()[-1])["instances_per_s"]), cpu

@@ -18,10 +18,8 @@ PAGE = REPO / "docs" / "conformance.md"
 
 def main() -> int:
     if not SHARED.is_dir():
-        print(
-            f"error: {SHARED} not found: the conformance models live in the workspace's shared folder",
-            file=sys.stderr,
-        )
+        print(f"error: {SHARED} not found: the conformance models live in the workspace's shared folder",
+              file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO / "tests" / "conformance"))
     from conformance_report import render

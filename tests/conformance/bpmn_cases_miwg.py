@@ -119,9 +119,7 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             Scenario((MIWG + "C.3.0.bpmn",), start_message="Service Level"),
             ends_at="_177bd313-c6c9-4df5-8f82-313beb30d2eb",
             passes=(
-                C3_START,
-                "_c73a5f4a-72f1-4e11-bb40-2f98da75fb9a",
-                "_a92069f7-377b-4dbd-a1fd-1da071aabf6d",
+                C3_START, "_c73a5f4a-72f1-4e11-bb40-2f98da75fb9a", "_a92069f7-377b-4dbd-a1fd-1da071aabf6d"
             ),
             note="the service-type flows carry names, not conditions: the first flow in model order wins",
         )
@@ -181,10 +179,7 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             _onboarding("green"),
             ends_at="EndEvent_ApplicationIssued",
             passes=(
-                "ServiceTask_GetCreditScore",
-                C9_RISK,
-                "ServiceTask_DeliverPolicy",
-                "SendTask_SendPolicy",
+                "ServiceTask_GetCreditScore", C9_RISK, "ServiceTask_DeliverPolicy", "SendTask_SendPolicy"
             ),
             variables={"riskLevels": ["green"], "risks": []},
         ),
@@ -287,9 +282,7 @@ MIWG_CASES: dict[str, dict[str, Expectation]] = {
             Scenario((MIWG + "C.9.2.bpmn",), answers={"UserTask_DecideOnApplication": "wait"}),
             state="failed",
             passes=(
-                "StartTimerEvent_AcceleratedDecision",
-                "UserTask_AccelerateDecision",
-                "TimerEvent_Timeout",
+                "StartTimerEvent_AcceleratedDecision", "UserTask_AccelerateDecision", "TimerEvent_Timeout"
             ),
             incident=("ErrorEndEvent_Timeout", "not caught"),
             note="started on its own, nothing catches its error 02: an incident (as in Zeebe)",

@@ -19,6 +19,7 @@ PYTHON = "Python statements"
 PARALLEL_ORDER_TASKS = ("Activity_0x0i4s3", "Activity_1spu8el", "Activity_1aj4dg6", "Activity_0wjwnuk")
 
 
+
 def _python(file: str, why: str) -> Refused:
     """A model refused because it holds Python statements (never executed)."""
     return Refused((file,), PYTHON, why)

@@ -88,10 +88,8 @@ def _same(actual: Any, expected: Any) -> bool:
     if isinstance(expected, Decimal):
         return isinstance(actual, Decimal) and abs(actual - expected) < TOLERANCE
     if isinstance(expected, dict):
-        return (
-            isinstance(actual, dict)
-            and set(actual) == set(expected)
-            and all(_same(actual[k], v) for k, v in expected.items())
+        return isinstance(actual, dict) and set(actual) == set(expected) and all(
+            _same(actual[k], v) for k, v in expected.items()
         )
     if isinstance(expected, list):
         return (

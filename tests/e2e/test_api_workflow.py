@@ -13,9 +13,7 @@ BPMN_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
   id="defs" targetNamespace="http://conveyor.dev/tests">"""
 
-ORDER = (
-    BPMN_HEAD
-    + """
+ORDER = BPMN_HEAD + """
 <bpmn:process id="order" isExecutable="true">
   <bpmn:startEvent id="start"/>
   <bpmn:exclusiveGateway id="gw"/>
@@ -40,7 +38,6 @@ ORDER = (
 </bpmn:message>
 </bpmn:definitions>
 """
-)
 
 Auth = Callable[[Role], dict[str, str]]
 
@@ -116,9 +113,7 @@ def test_an_instance_is_started_read_and_finished_through_its_task_and_a_message
     assert started["state"] == "active"
     detail = client.get(f"/api/v1/process-instances/{started['id']}", headers=auth(Role.VIEWER)).json()
     assert (detail["process"], detail["version"], detail["variables"]) == (
-        "order",
-        1,
-        {"total": 1500, "order_id": "A-1"},
+        "order", 1, {"total": 1500, "order_id": "A-1"}
     )
     assert detail["waiting"][0]["node"] == "quality_check" and detail["waiting"][0]["kind"] == "userTask"
     assert detail["incidents"] == [] and detail["history"]
@@ -133,23 +128,23 @@ def test_an_instance_is_started_read_and_finished_through_its_task_and_a_message
     assert claimed.status_code == 200 and claimed.json()["state"] == "claimed"
     assert claimed.json()["assignee"] == "test warehouse" and claimed.json()["claimed_at"]
     forbidden = client.post(
-        f"/api/v1/tasks/{task['id']}/complete",
-        json={"variables": {"passed": True}},
-        headers=auth(Role.FINANCE),
+        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(
+            Role.FINANCE
+        )
     )
     assert forbidden.status_code == 403
     done = client.post(
-        f"/api/v1/tasks/{task['id']}/complete",
-        json={"variables": {"passed": True}},
-        headers=auth(Role.WAREHOUSE),
+        f"/api/v1/tasks/{task['id']}/complete", json={"variables": {"passed": True}}, headers=auth(
+            Role.WAREHOUSE
+        )
     )
     assert done.status_code == 200 and done.json()["state"] == "completed"
     waiting = client.get("/api/v1/process-instances?node=delivered", headers=auth(Role.VIEWER)).json()["data"]
     assert [i["id"] for i in waiting] == [started["id"]]
     sent = client.post(
-        "/api/v1/messages",
-        json={"name": "delivered", "correlation_key": "A-1"},
-        headers=auth(Role.INTEGRATION),
+        "/api/v1/messages", json={"name": "delivered", "correlation_key": "A-1"}, headers=auth(
+            Role.INTEGRATION
+        )
     )
     assert sent.status_code == 201 and sent.json()["process_instance_id"] == started["id"]
     final = client.get(f"/api/v1/process-instances/{started['id']}", headers=auth(Role.VIEWER)).json()
@@ -167,9 +162,9 @@ def test_messages_are_buffered_refused_or_ambiguous_with_reasons(
     )
     assert early.status_code == 202 and early.json()["buffered"] is True
     nobody = client.post(
-        "/api/v1/messages",
-        json={"name": "delivered", "correlation_key": "C", "buffer": False},
-        headers=integration,
+        "/api/v1/messages", json={
+            "name": "delivered", "correlation_key": "C", "buffer": False
+        }, headers=integration
     )
     assert nobody.status_code == 404 and nobody.json()["code"] == "not_found"
     for _ in range(2):
@@ -208,6 +203,6 @@ def test_signals_answer_how_many_they_reached(client: TestClient, issue_token: C
     auth = _headers(issue_token)
     response = client.post("/api/v1/signals", json={"name": "recall"}, headers=auth(Role.INTEGRATION))
     assert response.status_code == 200 and response.json() == {"reached": 0}
-    assert (
-        client.post("/api/v1/signals", json={"name": "recall"}, headers=auth(Role.VIEWER)).status_code == 403
-    )
+    assert client.post(
+        "/api/v1/signals", json={"name": "recall"}, headers=auth(Role.VIEWER)
+    ).status_code == 403

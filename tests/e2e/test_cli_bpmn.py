@@ -15,10 +15,8 @@ NS = 'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://ca
 
 def bpmn(body: str, roots: str = "", process_id: str = "order") -> str:
     head = f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions {NS} id="d" targetNamespace="x">\n'
-    return (
-        f"{head}{roots}\n"
-        f'<process id="{process_id}" isExecutable="true">\n{body}\n</process>\n</definitions>\n'
-    )
+    return (f"{head}{roots}\n"
+            f'<process id="{process_id}" isExecutable="true">\n{body}\n</process>\n</definitions>\n')
 
 
 def cli(*args: str) -> Result:
@@ -54,13 +52,9 @@ def test_check_passes_a_good_model_with_exit_code_zero(bench):
 
 
 def test_check_lists_every_error_with_element_id_and_line_and_exits_one(write):
-    bad = write(
-        "bad.bpmn",
-        bpmn(
-            '<startEvent id="start"/>\n<sequenceFlow id="f1" sourceRef="start" targetRef="nowhere"/>\n'
-            '<exclusiveGateway id="gw"/>\n<sequenceFlow id="f2" sourceRef="gw" targetRef="ghost"/>'
-        ),
-    )
+    bad = write("bad.bpmn", bpmn(
+        '<startEvent id="start"/>\n<sequenceFlow id="f1" sourceRef="start" targetRef="nowhere"/>\n'
+        '<exclusiveGateway id="gw"/>\n<sequenceFlow id="f2" sourceRef="gw" targetRef="ghost"/>'))
     result = cli("bpmn", "check", str(bad))
     assert result.exit_code == 1
     assert "nowhere" in result.stdout and "ghost" in result.stdout
@@ -68,10 +62,8 @@ def test_check_lists_every_error_with_element_id_and_line_and_exits_one(write):
 
 
 def test_check_reports_json_when_asked(write):
-    bad = write(
-        "bad.bpmn",
-        bpmn('<startEvent id="start"/>\n<sequenceFlow id="f1" sourceRef="start" targetRef="nowhere"/>'),
-    )
+    bad = write("bad.bpmn", bpmn('<startEvent id="start"/>\n<sequenceFlow id="f1" sourceRef="start" '
+                                 'targetRef="nowhere"/>'))
     result = cli("bpmn", "check", "--format", "json", str(bad))
     data = output_of(result)
     assert result.exit_code == 1
@@ -189,13 +181,8 @@ def test_run_moves_a_simulated_clock_to_the_next_timer_when_nothing_else_can_mov
 
 
 def test_run_refuses_an_invalid_model_with_exit_two_and_every_problem_on_stderr(write):
-    model = write(
-        "bad.bpmn",
-        bpmn(
-            '<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" '
-            'targetRef="nowhere"/><task id="t"><incoming>ghost</incoming></task>'
-        ),
-    )
+    model = write("bad.bpmn", bpmn('<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" '
+                                  'targetRef="nowhere"/><task id="t"><incoming>ghost</incoming></task>'))
     result = cli("bpmn", "run", str(model))
     assert result.exit_code == 2
     assert "nowhere" in result.stderr
@@ -209,14 +196,10 @@ def test_run_refuses_malformed_arguments_with_exit_two(bench):
 
 
 def test_run_starts_a_message_start_process_with_the_given_message(write):
-    model = write(
-        "start.bpmn",
-        bpmn(
-            '<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent><endEvent id="end"/>'
-            '<sequenceFlow id="f1" sourceRef="start" targetRef="end"/>',
-            roots='<message id="m" name="order.created"/>',
-        ),
-    )
+    model = write("start.bpmn", bpmn(
+        '<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent><endEvent id="end"/>'
+        '<sequenceFlow id="f1" sourceRef="start" targetRef="end"/>',
+        roots='<message id="m" name="order.created"/>'))
     data = output_of(cli("bpmn", "run", str(model), "--message", 'order.created={"orderId": 7}'))
     assert data["state"] == "completed"
     assert data["variables"] == {"orderId": 7}

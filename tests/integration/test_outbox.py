@@ -153,7 +153,9 @@ def test_a_reader_never_skips_an_event_that_commits_after_a_later_writer_started
 
 
 def _wait_until_someone_waits_for_the_outbox_lock(runtime: Runtime) -> None:
-    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key")
+    query = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key"
+    )
     event = threading.Event()
     for _ in range(1000):
         with runtime.engine.connect() as connection:

@@ -279,11 +279,7 @@ class Engine:
                 return True
         try:  # nobody waits: a process may start by it (as Engine.deliver_message does)
             started = Instance.start_by_message(
-                self.library,
-                effect.name,
-                effect.variables,
-                now=now,
-                handlers=self.handlers,
+                self.library, effect.name, effect.variables, now=now, handlers=self.handlers,
                 instance_id=self._next_id(),
             )
         except NotWaiting:

@@ -197,7 +197,7 @@ class _Answers:
         if entry == "wait":
             return False, {}
         if entry is not None and not isinstance(entry, dict):
-            raise _fail(f'--answers for {node!r} must be an object, a list of objects or "wait"')
+            raise _fail(f"--answers for {node!r} must be an object, a list of objects or \"wait\"")
         return True, dict(entry or {})
 
 
@@ -296,7 +296,9 @@ def _report(engine: Engine, main: Instance) -> dict[str, Any]:
     else:
         state = "waiting"
     path = [
-        r.event.node for r in engine.history if r.instance_id == main.id and r.event.kind == "node.completed"
+        r.event.node
+        for r in engine.history
+        if r.instance_id == main.id and r.event.kind == "node.completed"
     ]
     return {
         "process": main.process_id,

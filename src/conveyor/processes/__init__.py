@@ -9,4 +9,6 @@ from pathlib import Path
 def bundled_model_paths() -> list[Path]:
     """Every bundled .bpmn and .dmn file, sorted by name."""
     root = resources.files(__name__)
-    return sorted(Path(str(entry)) for entry in root.iterdir() if entry.name.endswith((".bpmn", ".dmn")))
+    return sorted(
+        Path(str(entry)) for entry in root.iterdir() if entry.name.endswith((".bpmn", ".dmn"))
+    )

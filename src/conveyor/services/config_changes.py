@@ -94,7 +94,9 @@ def compare(
     result: dict[str, SectionChanges] = {}
     for section in sections:
         before, after = entries(current, section), entries(wanted, section)
-        changed = {code: _differing(before[code], data) for code, data in after.items() if code in before}
+        changed = {
+            code: _differing(before[code], data) for code, data in after.items() if code in before
+        }
         changed = {code: fields for code, fields in changed.items() if fields}
         result[section] = SectionChanges(
             added=tuple(code for code in after if code not in before),

@@ -105,7 +105,9 @@ class StockKeeper:
             )  # fmt: skip
         self.stock.record(movement)
 
-    def reserve(self, *, order_id: str, line_no: int | None, warehouse: str, sku: str, quantity: int) -> bool:
+    def reserve(
+        self, *, order_id: str, line_no: int | None, warehouse: str, sku: str, quantity: int
+    ) -> bool:
         """Hold ``quantity`` units for an order line; False (and nothing written) when not available."""
         movement = self._movement(MovementType.RESERVATION, warehouse, sku, quantity,
                                   (ReferenceType.ORDER, order_id))  # fmt: skip

@@ -18,8 +18,8 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 def _section(title: str) -> str:
     text = DOC.read_text(encoding="utf-8")
     start = text.index(title)
-    following = re.search(r"\n#{2,3} ", text[start + len(title) :])
-    return text[start : start + len(title) + following.start()] if following else text[start:]
+    following = re.search(r"\n#{2,3} ", text[start + len(title):])
+    return text[start:start + len(title) + following.start()] if following else text[start:]
 
 
 def _example() -> dict[str, object]:

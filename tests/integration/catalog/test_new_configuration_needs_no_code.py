@@ -44,10 +44,7 @@ def test_a_new_category_warehouse_and_channel_take_stock_and_reservations_withou
     document["channels"].append(IBERIA)
     changes = apply_configuration(uow(), document)
     assert [changes.sections[s].added for s in ("categories", "products", "warehouses", "channels")] == [
-        ("garden",),
-        ("HOSE-25",),
-        ("MAD-1",),
-        ("shop-es",),
+        ("garden",), ("HOSE-25",), ("MAD-1",), ("shop-es",)
     ]
 
     inventory.receive_stock(uow(), warehouse="MAD-1", sku="HOSE-25", quantity=4, bin_location="G-01")

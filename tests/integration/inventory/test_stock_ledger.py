@@ -30,11 +30,7 @@ def test_a_receipt_raises_on_hand_and_records_the_movement_with_its_document(
     network: Runtime, check_ledger: Check
 ) -> None:
     level = inventory.receive_stock(
-        network.unit_of_work(),
-        warehouse="BER",
-        sku="MUG-1",
-        quantity=12,
-        reference="PO-77",
+        network.unit_of_work(), warehouse="BER", sku="MUG-1", quantity=12, reference="PO-77",
         bin_location="A-3",
     )
     assert (level.on_hand, level.reserved, level.available, level.bin_location) == (12, 0, 12, "A-3")
@@ -68,9 +64,7 @@ def test_a_transfer_moves_units_out_of_one_warehouse_and_into_another_in_one_ste
     inventory.receive_stock(uow(), warehouse="BER", sku="MUG-1", quantity=10)
     inventory.receive_stock(uow(), warehouse="BER", sku="TEE-1", quantity=2)
     transfer_id = inventory.transfer_stock(
-        uow(),
-        from_warehouse="BER",
-        to_warehouse="LYS",
+        uow(), from_warehouse="BER", to_warehouse="LYS",
         lines=[TransferLine("MUG-1", 4), TransferLine("TEE-1", 2)],
     )
     assert _level(network, "BER", "MUG-1") == (6, 0)
@@ -81,15 +75,15 @@ def test_a_transfer_moves_units_out_of_one_warehouse_and_into_another_in_one_ste
     check_ledger(network)
 
 
-def test_a_transfer_that_cannot_be_filled_moves_nothing_at_all(network: Runtime, check_ledger: Check) -> None:
+def test_a_transfer_that_cannot_be_filled_moves_nothing_at_all(
+    network: Runtime, check_ledger: Check
+) -> None:
     uow = network.unit_of_work
     inventory.receive_stock(uow(), warehouse="BER", sku="MUG-1", quantity=10)
     before = _movement_count(network)
     with pytest.raises(InsufficientStock) as refused:
         inventory.transfer_stock(
-            uow(),
-            from_warehouse="BER",
-            to_warehouse="LYS",
+            uow(), from_warehouse="BER", to_warehouse="LYS",
             lines=[TransferLine("MUG-1", 4), TransferLine("TEE-1", 1)],
         )
     assert refused.value.errors[0]["path"] == "lines[1].quantity"

@@ -30,10 +30,8 @@ def test_deploying_a_changed_file_creates_the_next_version(workflow: Workflow) -
 
 
 def test_an_invalid_model_is_refused_with_every_problem_and_nothing_is_stored(workflow: Workflow) -> None:
-    broken = (
-        two_steps()
-        .replace('targetRef="ship"', 'targetRef="nowhere"')
-        .replace('targetRef="end"', 'targetRef="nothing"')
+    broken = two_steps().replace('targetRef="ship"', 'targetRef="nowhere"').replace(
+        'targetRef="end"', 'targetRef="nothing"'
     )
     with pytest.raises(ModelError) as raised:
         workflow.deploy(broken, file_name="broken.bpmn")

@@ -140,11 +140,8 @@ def test_lines_with_the_same_sku_are_added_up():
 def test_priority_list_strategy_follows_the_channels_order_not_distance():
     warehouses = [wh("BER", BERLIN, A=5), wh("MUC", MUNICH, A=5), wh("HAM", HAMBURG, A=5)]
     plan = allocate(
-        [line("A", 2)],
-        warehouses,
-        destination=POTSDAM,
-        strategy=AllocationStrategy.PRIORITY_LIST,
-        priority_list=["MUC", "HAM"],
+        [line("A", 2)], warehouses, destination=POTSDAM,
+        strategy=AllocationStrategy.PRIORITY_LIST, priority_list=["MUC", "HAM"],
     )
     assert shipped(plan) == {"MUC": {"A": 2}}
 
@@ -153,18 +150,15 @@ def test_priority_list_fills_in_list_order_when_no_single_warehouse_has_everythi
     plan = allocate(
         [line("A", 4), line("B", 1)],
         [wh("BER", BERLIN, A=9), wh("MUC", MUNICH, A=3), wh("HAM", HAMBURG, B=1)],
-        strategy=AllocationStrategy.PRIORITY_LIST,
-        priority_list=["MUC", "HAM", "BER"],
+        strategy=AllocationStrategy.PRIORITY_LIST, priority_list=["MUC", "HAM", "BER"],
     )
     assert shipped(plan) == {"MUC": {"A": 3}, "HAM": {"B": 1}, "BER": {"A": 1}}
 
 
 def test_priority_list_uses_only_listed_warehouses():
     plan = allocate(
-        [line("A", 1)],
-        [wh("BER", BERLIN, A=9)],
-        strategy=AllocationStrategy.PRIORITY_LIST,
-        priority_list=["MUC"],
+        [line("A", 1)], [wh("BER", BERLIN, A=9)],
+        strategy=AllocationStrategy.PRIORITY_LIST, priority_list=["MUC"],
     )
     assert plan.shipments == () and plan.backordered[0].quantity == 1
 
@@ -238,14 +232,8 @@ def test_allocation_never_takes_more_than_a_warehouse_has(scenario):
 @given(scenarios())
 def test_every_ordered_unit_is_allocated_or_backordered_exactly_once(scenario):
     lines, warehouses, destination, strategy, priority_list = scenario
-    whole = allocate(
-        lines,
-        warehouses,
-        destination=destination,
-        strategy=strategy,
-        priority_list=priority_list,
-        single_shipment_only=True,
-    )
+    whole = allocate(lines, warehouses, destination=destination, strategy=strategy,
+                     priority_list=priority_list, single_shipment_only=True)
     assert len(whole.shipments) <= 1
     for sku in {ln.sku for ln in lines}:
         ordered = sum(ln.quantity for ln in lines if ln.sku == sku)

@@ -18,19 +18,15 @@ def bands(*pairs):
 
 
 ECONOMY = CarrierService(
-    "economy",
-    "Economy",
+    "economy", "Economy",
     zones={"DE": "domestic", "AT": "eu", "FR": "eu", "*": "world"},
-    rates={
-        "domestic": bands((1000, "4.00"), (5000, "6.00"), (20000, "12.00")),
-        "eu": bands((2000, "9.00"), (10000, "15.00")),
-        "world": bands((2000, "25.00")),
-    },
+    rates={"domestic": bands((1000, "4.00"), (5000, "6.00"), (20000, "12.00")),
+           "eu": bands((2000, "9.00"), (10000, "15.00")),
+           "world": bands((2000, "25.00"))},
     transit_days={"domestic": 3, "eu": 6, "world": 14},
 )
 EXPRESS = CarrierService(
-    "express",
-    "Express",
+    "express", "Express",
     zones={"DE": "domestic", "AT": "eu", "US-HI": "remote"},
     rates={"domestic": bands((5000, "9.50")), "eu": bands((5000, "19.00")), "remote": bands((5000, "80.00"))},
     transit_days={"domestic": 1, "eu": 2, "remote": 5},

@@ -18,20 +18,10 @@ def test_an_order_above_the_threshold_needs_a_quality_check_and_one_at_it_does_n
 
 def test_a_channel_names_each_broken_field():
     with pytest.raises(InvalidChannel) as caught:
-        SalesChannel(
-            "web shop",
-            "",
-            "EUR",
-            process_id="1bad id",
-            quality_check_threshold=Money.parse("5", "USD"),
-            promised_delivery_days=0,
-        )
+        SalesChannel("web shop", "", "EUR", process_id="1bad id",
+                     quality_check_threshold=Money.parse("5", "USD"), promised_delivery_days=0)
     assert {e["path"] for e in caught.value.errors} == {
-        "code",
-        "name",
-        "process",
-        "quality_check_threshold",
-        "promised_delivery_days",
+        "code", "name", "process", "quality_check_threshold", "promised_delivery_days"
     }
 
 

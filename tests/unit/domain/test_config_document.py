@@ -106,10 +106,8 @@ def test_a_channel_that_names_an_unknown_warehouse_is_a_broken_reference():
 def test_a_channel_process_must_be_deployed_when_the_deployed_processes_are_known():
     found = validate_config_document(DOCUMENT, known_processes={"order-fulfilment-v2", "returns"})
     assert [(p.path, p.message) for p in found] == [
-        (
-            "channels[0].process",
-            "no deployed process has the id 'order-fulfillment' (did you mean 'order-fulfilment-v2'?)",
-        ),
+        ("channels[0].process", "no deployed process has the id 'order-fulfillment' "
+                                "(did you mean 'order-fulfilment-v2'?)"),
     ]
 
 
@@ -125,12 +123,8 @@ def test_every_problem_in_the_document_is_reported_at_once():
 
     problems = broken(damage)
     assert set(problems) == {
-        "products[1].price",
-        "products[1].weight_grams",
-        "warehouses[0].address.country",
-        "channels[0].allocation_strategy",
-        "carriers[0].services[0].rates.eu",
-        "categories[2].code",
+        "products[1].price", "products[1].weight_grams", "warehouses[0].address.country",
+        "channels[0].allocation_strategy", "carriers[0].services[0].rates.eu", "categories[2].code",
         "warehouse",
     }
     assert problems["warehouse"] == "unknown section (did you mean 'warehouses'?)"
@@ -151,20 +145,9 @@ def test_parse_raises_one_error_carrying_every_problem():
 
 
 def test_references_may_point_at_configuration_that_already_exists():
-    data = {
-        "products": [
-            {
-                "sku": "X-1",
-                "name": "X",
-                "category": "garden",
-                "price": "1",
-                "currency": "EUR",
-                "weight_grams": 1,
-                "dimensions_mm": [1, 1, 1],
-            }
-        ],
-        "channels": [{"code": "b2b", "name": "B2B", "currency": "EUR", "warehouse_priority": ["HAM"]}],
-    }
+    data = {"products": [{"sku": "X-1", "name": "X", "category": "garden", "price": "1", "currency": "EUR",
+                          "weight_grams": 1, "dimensions_mm": [1, 1, 1]}],
+            "channels": [{"code": "b2b", "name": "B2B", "currency": "EUR", "warehouse_priority": ["HAM"]}]}
     existing = ExistingConfiguration(categories={"garden": {}}, warehouses={"HAM"})
     assert validate_config_document(data, existing=existing) == []
     assert len(validate_config_document(data)) == 2

@@ -14,20 +14,14 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 def pick_list():
     return PickList.create(
-        "pl-1",
-        order_id="o-1",
-        warehouse="BER",
+        "pl-1", order_id="o-1", warehouse="BER",
         items=[("C", 1, "A-10"), ("A", 2, "A-2"), ("D", 1, None), ("B", 3, "a-3"), ("E", 1, "B-1")],
     )
 
 
 def test_pick_list_lines_are_in_natural_bin_order_with_binless_lines_last():
     assert [(line.bin_location, line.sku) for line in pick_list().lines] == [
-        ("A-2", "A"),
-        ("a-3", "B"),
-        ("A-10", "C"),
-        ("B-1", "E"),
-        (None, "D"),
+        ("A-2", "A"), ("a-3", "B"), ("A-10", "C"), ("B-1", "E"), (None, "D"),
     ]
 
 

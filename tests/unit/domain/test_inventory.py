@@ -21,14 +21,8 @@ NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
 def move(kind, quantity, reference=ReferenceType.ORDER, ref_id="o-1", reason=""):
     return StockMovement.record(
-        MovementType(kind),
-        warehouse="BER",
-        sku="A",
-        quantity=quantity,
-        reference_type=reference,
-        reference_id=ref_id,
-        at=NOW,
-        reason=reason,
+        MovementType(kind), warehouse="BER", sku="A", quantity=quantity,
+        reference_type=reference, reference_id=ref_id, at=NOW, reason=reason,
     )
 
 
@@ -52,12 +46,7 @@ def kinds(violations):
 
 def test_each_movement_type_changes_on_hand_and_reserved_its_own_way():
     assert [(m.on_hand_delta, m.reserved_delta) for m in LEDGER] == [
-        (10, 0),
-        (0, 3),
-        (0, 0),
-        (-3, -3),
-        (0, 2),
-        (-1, 0),
+        (10, 0), (0, 3), (0, 0), (-3, -3), (0, 2), (-1, 0),
     ]
     assert MovementType.TRANSFER_OUT.deltas(4) == (-4, 0)
     assert MovementType.RETURN.deltas(1) == (1, 0)
@@ -101,9 +90,7 @@ def test_negative_stock_and_overselling_are_reported():
     ]
     found = check_ledger_invariant(levels, movements, [Reservation("BER", "B", 3, ReferenceType.ORDER, "o")])
     assert kinds(found) == [
-        ViolationKind.LEDGER_WENT_NEGATIVE,
-        ViolationKind.NEGATIVE_ON_HAND,
-        ViolationKind.OVERSOLD,
+        ViolationKind.LEDGER_WENT_NEGATIVE, ViolationKind.NEGATIVE_ON_HAND, ViolationKind.OVERSOLD,
     ]
 
 
@@ -129,15 +116,8 @@ def test_an_adjustment_needs_a_reason_and_other_movements_a_positive_quantity():
     with pytest.raises(InvalidStockMovement, match="quantity: must be above 0 for a receipt"):
         move("receipt", 0)
     with pytest.raises(InvalidStockMovement, match="at: must be a timezone-aware time"):
-        StockMovement.record(
-            MovementType.RECEIPT,
-            warehouse="W",
-            sku="A",
-            quantity=1,
-            reference_type=ReferenceType.RECEIPT,
-            reference_id="r",
-            at=datetime(2026, 1, 1),
-        )
+        StockMovement.record(MovementType.RECEIPT, warehouse="W", sku="A", quantity=1,
+                             reference_type=ReferenceType.RECEIPT, reference_id="r", at=datetime(2026, 1, 1))
 
 
 def test_a_transfer_moves_stock_out_of_one_warehouse_and_into_another():
@@ -147,15 +127,8 @@ def test_a_transfer_moves_stock_out_of_one_warehouse_and_into_another():
     assert (into.warehouse, into.type, into.on_hand_delta) == ("MUC", MovementType.TRANSFER_IN, 4)
     assert out.reference_type is into.reference_type is ReferenceType.TRANSFER
     levels = [StockLevel("BER", "A", 6), StockLevel("MUC", "A", 4)]
-    receipt = StockMovement.record(
-        MovementType.RECEIPT,
-        warehouse="BER",
-        sku="A",
-        quantity=10,
-        reference_type=ReferenceType.RECEIPT,
-        reference_id="r",
-        at=NOW,
-    )
+    receipt = StockMovement.record(MovementType.RECEIPT, warehouse="BER", sku="A", quantity=10,
+                                   reference_type=ReferenceType.RECEIPT, reference_id="r", at=NOW)
     assert check_ledger_invariant(levels, [receipt, out, into], []) == []
 
 

@@ -11,13 +11,8 @@ from conveyor.domain.order_status import OrderStatus, StatusProjection
 from conveyor.domain.orders import OrderTotals
 
 PLACED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "Unter den Linden 1",
-    "city": "Berlin",
-    "postal_code": "10117",
-    "country": "DE",
-}
+ADDRESS = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
+           "country": "DE"}
 
 
 def draft(**changes):
@@ -108,12 +103,8 @@ def test_a_line_without_a_price_takes_the_catalog_price():
 
 def test_order_totals_compute_from_lines_shipping_tax_and_discount():
     order = build(draft())
-    totals = OrderTotals.compute(
-        order.lines,
-        shipping=Money.parse("1", "EUR"),
-        tax=Money.parse("2", "EUR"),
-        discount=Money.parse("0.5", "EUR"),
-    )
+    totals = OrderTotals.compute(order.lines, shipping=Money.parse("1", "EUR"), tax=Money.parse("2", "EUR"),
+                                 discount=Money.parse("0.5", "EUR"))
     assert totals.total == Money.parse("50.48", "EUR")
 
 

@@ -26,15 +26,8 @@ def test_coordinates_out_of_range_name_the_field():
 def test_an_address_reports_every_broken_field_at_once():
     with pytest.raises(InvalidAddress) as caught:
         Address.from_mapping(
-            {
-                "name": "",
-                "line1": "Main St 1",
-                "city": "Berlin",
-                "country": "de",
-                "email": "nope",
-                "coordinates": {"lat": 100, "lon": 0},
-                "postcode": "10115",
-            }
+            {"name": "", "line1": "Main St 1", "city": "Berlin", "country": "de", "email": "nope",
+             "coordinates": {"lat": 100, "lon": 0}, "postcode": "10115"}
         )
     paths = {error["path"] for error in caught.value.errors}
     assert paths == {"name", "country", "email", "coordinates.lat", "postcode"}
@@ -48,14 +41,8 @@ def test_unknown_field_suggests_the_known_one():
 
 def test_a_valid_address_round_trips_through_its_mapping():
     address = Address.from_mapping(
-        {
-            "name": "Ada",
-            "line1": "Main St 1",
-            "city": "Berlin",
-            "country": "DE",
-            "postal_code": "10115",
-            "coordinates": {"lat": 52.5, "lon": 13.4},
-        }
+        {"name": "Ada", "line1": "Main St 1", "city": "Berlin", "country": "DE", "postal_code": "10115",
+         "coordinates": {"lat": 52.5, "lon": 13.4}}
     )
     assert Address.from_mapping(address.as_mapping()) == address
 

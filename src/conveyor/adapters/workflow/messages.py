@@ -50,7 +50,9 @@ class MessageStore:
         """Remove and return the oldest unexpired buffered message a wait for (name, key) takes."""
         query = select(
             buffered_messages.c.id, buffered_messages.c.variables, buffered_messages.c.correlation_key
-        ).where(buffered_messages.c.name == name, buffered_messages.c.expires_at > now)
+        ).where(
+            buffered_messages.c.name == name, buffered_messages.c.expires_at > now
+        )
         if key is not None:
             query = query.where(buffered_messages.c.correlation_key == key)
         for message_id, variables, message_key in self._s.execute(

@@ -119,7 +119,7 @@ def read_scope(
                 "unsupported_element",
                 f"<{tag}> is not a BPMN element Conveyor knows how to run",
                 child,
-                hint='remove it, or mark the process isExecutable="false" to keep it as documentation',
+                hint="remove it, or mark the process isExecutable=\"false\" to keep it as documentation",
             )
     finished = _finish(nodes, flows, parts, ctx)
     parts.nodes.update(finished)

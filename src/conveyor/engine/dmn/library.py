@@ -41,7 +41,8 @@ class DecisionLibrary(Mapping[str, Decision]):
             clashes = [
                 self._clash(decision_id, decision, definitions)
                 for decision_id, decision in definitions.decisions.items()
-                if decision_id in self._versions and self._latest_definitions(decision_id) is not definitions
+                if decision_id in self._versions
+                and self._latest_definitions(decision_id) is not definitions
             ]
             if clashes:
                 raise ModelError(clashes, file=definitions.file)

@@ -58,10 +58,11 @@ def parse_dmn(source: bytes | str, *, file: str | None = None) -> DmnDefinitions
                 Problem(
                     "error",
                     "dmn.not_dmn",
-                    f"the root element is {{{namespace}}}{etree.QName(root).localname}, not DMN definitions",
+                    f"the root element is {{{namespace}}}{etree.QName(root).localname}, "
+                    "not DMN definitions",
                     line=root.sourceline if isinstance(root.sourceline, int) else None,
                     file=file,
-                    hint='DMN 1.1 to 1.5 files start with <definitions xmlns="...omg.org/spec/DMN/...">',
+                    hint="DMN 1.1 to 1.5 files start with <definitions xmlns=\"...omg.org/spec/DMN/...\">",
                 )
             ],
             file=file,

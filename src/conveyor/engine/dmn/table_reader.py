@@ -119,7 +119,7 @@ def _aggregation(
             where,
             "dmn.aggregation_needs_collect",
             f"aggregation {aggregation} is only allowed with hit policy COLLECT, not {hit_policy}",
-            'set hitPolicy="COLLECT" or remove the aggregation',
+            "set hitPolicy=\"COLLECT\" or remove the aggregation",
         )
         return None
     return aggregation

@@ -20,8 +20,6 @@ from conveyor.engine.feel.parser import FeelParser
 from conveyor.engine.feel.unary import compile_test
 
 DIALECTS = ("auto", "feel", "juel", "python")
-
-
 class _Uncounted(Run):
     """The budget handed to expressions without loops, filters or calls, which never spend it;
     shared by all their evaluations, so it must never fill up."""
@@ -42,16 +40,9 @@ class FeelExpression:
 
     __slots__ = ("_fn", "_known", "_requested", "_steps", "dialect", "names", "source", "warnings")
 
-    def __init__(
-        self,
-        source: str,
-        dialect: str,
-        fn: Callable[[Mapping[str, Any], Run], Any],
-        names: frozenset[str],
-        requested: str = "auto",
-        counts_steps: bool = True,
-        warnings: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, source: str, dialect: str, fn: Callable[[Mapping[str, Any], Run], Any],
+                 names: frozenset[str], requested: str = "auto", counts_steps: bool = True,
+                 warnings: tuple[str, ...] = ()) -> None:
         self.source = source
         #: Doubts a model validator can show (unknown function or parameter names).
         self.warnings = warnings
@@ -119,9 +110,8 @@ class UnaryTests:
 
     __slots__ = ("_known", "_test", "names", "source", "warnings")
 
-    def __init__(
-        self, source: str, test: Callable[[Any, Mapping[str, Any], Run], bool | None], names: frozenset[str]
-    ) -> None:
+    def __init__(self, source: str, test: Callable[[Any, Mapping[str, Any], Run], bool | None],
+                 names: frozenset[str]) -> None:
         self.source = source
         self.names = names
         self._test = test
@@ -201,15 +191,8 @@ def _compile(text: str, dialect: str, known: frozenset[str]) -> FeelExpression:
         fn = compiler.compile(tree)
     except RecursionError as err:
         raise ExpressionLimitExceeded("expression nests too deeply", text) from err
-    expression = FeelExpression(
-        text,
-        used,
-        fn,
-        frozenset(compiler.names),
-        dialect,
-        compiler.counts_steps,
-        tuple(warnings + compiler.warnings),
-    )
+    expression = FeelExpression(text, used, fn, frozenset(compiler.names), dialect, compiler.counts_steps,
+                                tuple(warnings + compiler.warnings))
     expression._known = known
     return expression
 

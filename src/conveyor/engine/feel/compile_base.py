@@ -36,9 +36,8 @@ class CompilerBase:
     def compile(self, node: n.Node) -> Fn:
         self.depth += 1
         if self.depth > MAX_NESTING * 2:
-            raise ExpressionLimitExceeded(
-                f"expression nests deeper than {MAX_NESTING} levels", self.source, node.pos
-            )
+            raise ExpressionLimitExceeded(f"expression nests deeper than {MAX_NESTING} levels", self.source,
+                                          node.pos)
         try:
             method: Callable[[Any], Fn] = getattr(self, "_" + type(node).__name__)
             return method(node)

@@ -113,7 +113,8 @@ def _at(items: list[Any], index: Any) -> Any:
     return items[whole - 1] if whole > 0 else items[whole]
 
 
-def _combinations(iterations: list[tuple[str, Fn, Fn | None]], at: int, v: Mapping[str, Any], r: Run) -> Any:
+def _combinations(iterations: list[tuple[str, Fn, Fn | None]], at: int, v: Mapping[str, Any],
+                  r: Run) -> Any:
     name, collection, upto = iterations[at]
     values = collection(v, r)
     if upto is not None:

@@ -130,11 +130,8 @@ class Compiler(LoopCompiler, CallCompiler):
         return disjunction
 
     def _If(self, node: n.If) -> Fn:
-        condition, then, otherwise = (
-            self.compile(node.condition),
-            self.compile(node.then),
-            self.compile(node.otherwise),
-        )
+        condition, then, otherwise = self.compile(node.condition), self.compile(node.then), self.compile(
+            node.otherwise)
         return lambda v, r: then(v, r) if condition(v, r) is True else otherwise(v, r)
 
     def _Between(self, node: n.Between) -> Fn:
@@ -165,12 +162,8 @@ class Compiler(LoopCompiler, CallCompiler):
 
     # --- lists, loops and functions -----------------------------------------------------------
 
-
 _FAST_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 
 
@@ -187,3 +180,5 @@ def _compare_name_with_number(name: str, op: str, constant: Decimal) -> Fn:
         return general(value, constant)
 
     return compare
+
+

@@ -29,40 +29,10 @@ def _empty(value: Any) -> bool:
 
 EMPTY = Builtin("empty", _empty, (("value",),))
 _WORD_OPS = {"eq": "=", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "div": "/", "mod": "%"}
-_SYMBOL_OPS = {
-    "==": "=",
-    "!=": "!=",
-    "<": "<",
-    ">": ">",
-    "<=": "<=",
-    ">=": ">=",
-    "+": "+",
-    "-": "-",
-    "*": "*",
-    "/": "/",
-    "%": "%",
-    "&&": "and",
-    "||": "or",
-    "and": "and",
-    "or": "or",
-    "?": "?",
-}
-_POWER = {
-    "?": 5,
-    "or": 10,
-    "and": 20,
-    "=": 30,
-    "!=": 30,
-    "<": 35,
-    ">": 35,
-    "<=": 35,
-    ">=": 35,
-    "+": 40,
-    "-": 40,
-    "*": 50,
-    "/": 50,
-    "%": 50,
-}
+_SYMBOL_OPS = {"==": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "+": "+", "-": "-",
+               "*": "*", "/": "/", "%": "%", "&&": "and", "||": "or", "and": "and", "or": "or", "?": "?"}
+_POWER = {"?": 5, "or": 10, "and": 20, "=": 30, "!=": 30, "<": 35, ">": 35, "<=": 35, ">=": 35, "+": 40,
+          "-": 40, "*": 50, "/": 50, "%": 50}
 
 
 class JuelParser:
@@ -157,11 +127,8 @@ class JuelParser:
                 return node
             self.advance()
             if token.text == "(":
-                self.fail(
-                    f"method and function calls such as {self.describe(node)}(...) are not supported "
-                    "in expressions; read the variable directly (e.g. ${amount > 100})",
-                    token,
-                )
+                self.fail(f"method and function calls such as {self.describe(node)}(...) are not supported "
+                          "in expressions; read the variable directly (e.g. ${amount > 100})", token)
             if token.text == ".":
                 name = self.advance()
                 if name.kind != "name":

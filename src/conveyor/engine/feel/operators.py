@@ -18,17 +18,8 @@ from conveyor.engine.feel import temporal_math as tm
 from conveyor.engine.feel.limits import charge, check_size, remaining_steps
 from conveyor.engine.feel.values import KINDS, NUMBER_CONTEXT, Range, YearsMonthsDuration, kind, to_decimal
 
-_ORDERED = frozenset(
-    {
-        "number",
-        "string",
-        "date",
-        "date and time",
-        "time",
-        "days and time duration",
-        "years and months duration",
-    }
-)
+_ORDERED = frozenset({"number", "string", "date", "date and time", "time", "days and time duration",
+                      "years and months duration"})
 
 
 def _pair(a: Any, b: Any) -> tuple[Any, Any] | None:
@@ -229,15 +220,6 @@ def negation(a: Any) -> bool | None:
 
 
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": add,
-    "-": subtract,
-    "*": multiply,
-    "/": divide,
-    "**": power,
-    "=": equal,
-    "!=": not_equal,
-    "<": less,
-    "<=": less_equal,
-    ">": greater,
-    ">=": greater_equal,
+    "+": add, "-": subtract, "*": multiply, "/": divide, "**": power,
+    "=": equal, "!=": not_equal, "<": less, "<=": less_equal, ">": greater, ">=": greater_equal,
 }

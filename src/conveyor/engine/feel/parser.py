@@ -21,33 +21,11 @@ from conveyor.engine.feel.tokens import FEEL_OPERATORS, Token, known_name_index,
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 #: Binding powers: higher binds tighter.
 OR, AND, COMPARE, ADD, MULTIPLY, POWER, NEGATE, POSTFIX = 10, 20, 30, 40, 50, 60, 65, 80
-_OP_POWER = {
-    "+": ADD,
-    "-": ADD,
-    "*": MULTIPLY,
-    "/": MULTIPLY,
-    "**": POWER,
-    ".": POSTFIX,
-    "[": POSTFIX,
-    "(": POSTFIX,
-} | dict.fromkeys(COMPARISONS, COMPARE)
+_OP_POWER = {"+": ADD, "-": ADD, "*": MULTIPLY, "/": MULTIPLY, "**": POWER, ".": POSTFIX, "[": POSTFIX,
+             "(": POSTFIX} | dict.fromkeys(COMPARISONS, COMPARE)
 _WORD_POWER = {"or": OR, "and": AND, "between": COMPARE, "in": COMPARE, "instance": COMPARE}
-TYPE_NAMES = (
-    "years and months duration",
-    "days and time duration",
-    "date and time",
-    "number",
-    "string",
-    "boolean",
-    "date",
-    "time",
-    "list",
-    "context",
-    "function",
-    "range",
-    "Any",
-    "Null",
-)
+TYPE_NAMES = ("years and months duration", "days and time duration", "date and time", "number", "string",
+              "boolean", "date", "time", "list", "context", "function", "range", "Any", "Null")
 
 
 @lru_cache(maxsize=8)
@@ -62,12 +40,8 @@ def _by_first_word(names: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
 
 
 class FeelParser(FormsParser):
-    def __init__(
-        self,
-        source: str,
-        multi_word_names: frozenset[str] = frozenset(),
-        known_names: frozenset[str] = frozenset(),
-    ) -> None:
+    def __init__(self, source: str, multi_word_names: frozenset[str] = frozenset(),
+                 known_names: frozenset[str] = frozenset()) -> None:
         super().__init__(source, tokenize(source, FEEL_OPERATORS, known=known_name_index(known_names)))
         self.depth = 0
         self.warnings: list[str] = []
@@ -139,9 +113,8 @@ class FeelParser(FormsParser):
     def expression(self, power: int) -> n.Node:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise ExpressionLimitExceeded(
-                f"expression nests deeper than {MAX_NESTING} levels", self.source, self.peek().pos
-            )
+            raise ExpressionLimitExceeded(f"expression nests deeper than {MAX_NESTING} levels", self.source,
+                                          self.peek().pos)
         left = self.prefix(self.advance())
         while True:
             token = self.peek()
@@ -322,3 +295,4 @@ class FeelParser(FormsParser):
             self.index += ahead + 1
             return " ".join(words)
         return None
+

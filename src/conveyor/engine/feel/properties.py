@@ -47,12 +47,8 @@ def member(value: Any, name: str) -> Any:
             return Decimal(value.months - value.years * 12)
         return None
     if isinstance(value, Range):
-        return {
-            "start": value.start,
-            "end": value.end,
-            "start included": value.start_included,
-            "end included": value.end_included,
-        }.get(name)
+        return {"start": value.start, "end": value.end, "start included": value.start_included,
+                "end included": value.end_included}.get(name)
     return None
 
 

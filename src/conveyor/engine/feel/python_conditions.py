@@ -23,33 +23,10 @@ from conveyor.engine.feel.operators import equal
 from conveyor.engine.feel.tokens import PYTHON_OPERATORS, Token, tokenize
 
 _NOT_SUPPORTED = "Python scripts are not supported (only conditions such as x > 5 and y == 'a')"
-_STATEMENTS = frozenset(
-    {
-        "import",
-        "from",
-        "def",
-        "class",
-        "lambda",
-        "for",
-        "while",
-        "return",
-        "del",
-        "global",
-        "with",
-        "yield",
-        "raise",
-        "try",
-        "exec",
-        "eval",
-        "print",
-        "if",
-        "else",
-        "async",
-        "await",
-        "assert",
-        "pass",
-    }
-)
+_STATEMENTS = frozenset({
+    "import", "from", "def", "class", "lambda", "for", "while", "return", "del", "global", "with", "yield",
+    "raise", "try", "exec", "eval", "print", "if", "else", "async", "await", "assert", "pass",
+})
 _COMPARE = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _POWER = {"or": 10, "and": 20, "+": 40, "-": 40, "*": 50, "/": 50, "%": 50, "//": 50, "**": 60}
 
@@ -188,11 +165,8 @@ class PythonConditionParser:
             if token.text == "%":
                 left = n.Call(token.pos, n.Literal(token.pos, BUILTINS["modulo"]), (left, right))
             elif token.text == "//":
-                left = n.Call(
-                    token.pos,
-                    n.Literal(token.pos, BUILTINS["floor"]),
-                    (n.Binary(token.pos, "/", left, right),),
-                )
+                left = n.Call(token.pos, n.Literal(token.pos, BUILTINS["floor"]),
+                              (n.Binary(token.pos, "/", left, right),))
             else:
                 left = n.Binary(token.pos, token.text, left, right)
 

@@ -102,9 +102,8 @@ def divide(a: Any, b: Any) -> Any:
         if divisor is not None:
             return _scale(a, NUMBER_CONTEXT.divide(Decimal(1), divisor)) if divisor else None
         if isinstance(a, dt.timedelta) and isinstance(b, dt.timedelta) and b:
-            return NUMBER_CONTEXT.divide(
-                Decimal(a // dt.timedelta(microseconds=1)), Decimal(b // dt.timedelta(microseconds=1))
-            )
+            return NUMBER_CONTEXT.divide(Decimal(a // dt.timedelta(microseconds=1)),
+                                         Decimal(b // dt.timedelta(microseconds=1)))
         if isinstance(a, YearsMonthsDuration) and isinstance(b, YearsMonthsDuration) and b.months:
             return NUMBER_CONTEXT.divide(Decimal(a.months), Decimal(b.months))
     except (OverflowError, ArithmeticError):

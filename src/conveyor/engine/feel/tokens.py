@@ -13,80 +13,12 @@ from typing import NamedTuple
 
 from conveyor.engine.errors import ExpressionError
 
-FEEL_OPERATORS = (
-    "..",
-    "**",
-    "!=",
-    "<=",
-    ">=",
-    "(",
-    ")",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ".",
-    ":",
-    "+",
-    "-",
-    "*",
-    "/",
-    "=",
-    "<",
-    ">",
-    "?",
-    "@",
-)
-JUEL_OPERATORS = (
-    "==",
-    "!=",
-    "<=",
-    ">=",
-    "&&",
-    "||",
-    "(",
-    ")",
-    "[",
-    "]",
-    ",",
-    ".",
-    ":",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "<",
-    ">",
-    "!",
-    "?",
-)
-PYTHON_OPERATORS = (
-    "==",
-    "!=",
-    "<=",
-    ">=",
-    "**",
-    "//",
-    "(",
-    ")",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ".",
-    ":",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "<",
-    ">",
-    "=",
-)
+FEEL_OPERATORS = ("..", "**", "!=", "<=", ">=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "+", "-", "*",
+                  "/", "=", "<", ">", "?", "@")
+JUEL_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ",", ".", ":", "+", "-", "*", "/",
+                  "%", "<", ">", "!", "?")
+PYTHON_OPERATORS = ("==", "!=", "<=", ">=", "**", "//", "(", ")", "[", "]", "{", "}", ",", ".", ":", "+",
+                    "-", "*", "/", "%", "<", ">", "=")
 
 _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NAME = re.compile(r"(?:[^\W\d]|\$)(?:\w|\$)*")
@@ -111,7 +43,7 @@ _FEEL_HINTS = {
     "|": "FEEL writes 'or'",
 }
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\"": "\"", "'": "'", "\\": "\\"}
 
 
 class Token(NamedTuple):
@@ -140,9 +72,7 @@ def known_name_index(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
 
 
 def tokenize(
-    source: str,
-    operators: tuple[str, ...],
-    quotes: str = '"',
+    source: str, operators: tuple[str, ...], quotes: str = '"',
     known: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Token]:
     """Split ``source`` into tokens; raises ExpressionError naming the bad character and its position.

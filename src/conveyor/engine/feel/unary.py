@@ -25,10 +25,7 @@ if TYPE_CHECKING:
 
 Test = Callable[[Any, Mapping[str, Any], Run], "bool | None"]
 _FAST: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 
 

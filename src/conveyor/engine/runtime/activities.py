@@ -85,3 +85,4 @@ def complete(core: Core, token: Token, info: NodeInfo) -> None:
         core.add_job(token, "after")
         return
     flow.leave(core, token, info)
+

@@ -187,7 +187,6 @@ class CompiledProcess:
             self._ancestors[key] = found
         return found
 
-
 def _passes_through(info: NodeInfo) -> bool:
     node = info.node
     kind = info.kind
@@ -214,9 +213,12 @@ def _ordered(node: Node, flows: list[SequenceFlow]) -> list[SequenceFlow]:
 
 def _none_start(body: ScopeSpec, nodes: dict[str, Node], targets: set[str]) -> str | None:
     """The scope's none start event (or its only start event), if it has one."""
-    starts = list(body.start_events) or [n.id for n in body.nodes.values() if n.kind is NodeKind.START_EVENT]
+    starts = list(body.start_events) or [
+        n.id for n in body.nodes.values() if n.kind is NodeKind.START_EVENT
+    ]
     for start in starts:
         node = nodes.get(start)
         if isinstance(node, Event) and node.trigger is Trigger.NONE:
             return start
     return starts[0] if len(starts) == 1 else None
+

@@ -61,7 +61,9 @@ def matching_flows(core: Core, token: Token, info: NodeInfo) -> list[SequenceFlo
         return []
     default = getattr(info.node, "default", None)
     chosen = [
-        flow for flow in out if flow.id != default and (flow.condition is None or _holds(core, token, flow))
+        flow
+        for flow in out
+        if flow.id != default and (flow.condition is None or _holds(core, token, flow))
     ]
     if chosen:
         return chosen

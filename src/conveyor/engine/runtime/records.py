@@ -57,7 +57,9 @@ class Scope:
 
     __slots__ = ("done", "id", "kind", "loop", "node", "owner", "parent", "vars")
 
-    def __init__(self, scope_id: int, kind: str, node: str, parent: int | None, owner: int | None) -> None:
+    def __init__(
+        self, scope_id: int, kind: str, node: str, parent: int | None, owner: int | None
+    ) -> None:
         self.id = scope_id
         self.kind = kind
         self.node = node

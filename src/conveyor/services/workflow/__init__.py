@@ -23,7 +23,6 @@ class Runtime(Protocol):
 
     session_factory: sessionmaker[Session]
 
-
 _lock = threading.Lock()
 _ATTRIBUTE = "_conveyor_workflow"
 

@@ -30,8 +30,9 @@ def purge_expired_messages(runtime: WorkflowRuntime) -> int:
 def prune_history(runtime: WorkflowRuntime, older_than_days: int) -> int:
     """Delete history rows of instances that ended more than ``older_than_days`` ago."""
     cutoff = runtime.clock() - timedelta(days=older_than_days)
-    ended = select(process_instances.c.id).where(
-        process_instances.c.ended_at.is_not(None), process_instances.c.ended_at < cutoff
+    ended = (
+        select(process_instances.c.id)
+        .where(process_instances.c.ended_at.is_not(None), process_instances.c.ended_at < cutoff)
     )
     with SqlUnitOfWork(runtime.session_factory) as uow:
         result = uow.session.execute(

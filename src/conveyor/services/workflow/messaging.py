@@ -80,11 +80,7 @@ def correlate(
     for info in runtime.models.library.start_events("message"):
         if info.message_name == name:
             row = runtime.start_in(
-                ctx,
-                info.process_id,
-                dict(variables or {}),
-                version=info.version,
-                start_event=info.node,
+                ctx, info.process_id, dict(variables or {}), version=info.version, start_event=info.node,
                 business_key=text_key,
             )
             return Correlation(row.id, started=True)
@@ -130,7 +126,8 @@ def check_buffer(runtime: WorkflowRuntime, ctx: StepContext, instance_id: str, w
         runtime.step(
             c,
             instance_id,
-            lambda i, cc: i.deliver_message(name, found["key"], found["variables"], now=cc.now),
+            lambda i,
+            cc: i.deliver_message(name, found["key"], found["variables"], now=cc.now),
         )
 
     ctx.later(deliver)

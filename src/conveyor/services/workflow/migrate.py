@@ -104,11 +104,7 @@ def migrate(
 
 
 def _repoint(
-    runtime: WorkflowRuntime,
-    store: InstanceStore,
-    row: InstanceRow,
-    state: dict[str, Any],
-    version: int,
+    runtime: WorkflowRuntime, store: InstanceStore, row: InstanceRow, state: dict[str, Any], version: int,
     ctx: StepContext,
 ) -> None:
     state["ver"] = version
@@ -119,13 +115,6 @@ def _repoint(
     variables: dict[str, Any] = next((s[5] for s in state["s"] if s[0] == root), {})
     store.save(row, variables=variables, now=ctx.now, ended=False)
     store.append_history(
-        [
-            {
-                "instance_id": row.id,
-                "at": ctx.now,
-                "event": "instance.migrated",
-                "node_id": None,
-                "data": {"to_version": version},
-            }
-        ]
+        [{"instance_id": row.id, "at": ctx.now, "event": "instance.migrated", "node_id": None,
+          "data": {"to_version": version}}]
     )

@@ -11,9 +11,9 @@ from conveyor.engine.bpmn import check_bpmn
 BASE = document(
     around(
         '<bpmn:serviceTask id="task" camunda:asyncBefore="true" conveyor:retries="2">'
-        '<bpmn:extensionElements><zeebe:taskDefinition type="t"/><zeebe:ioMapping>'
+        "<bpmn:extensionElements><zeebe:taskDefinition type=\"t\"/><zeebe:ioMapping>"
         '<zeebe:input source="=a + 1" target="b"/></zeebe:ioMapping></bpmn:extensionElements>'
-        '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}"/></bpmn:serviceTask>'
+        "<bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${items}\"/></bpmn:serviceTask>"
     )
     + '<bpmn:boundaryEvent id="b" attachedToRef="task"><bpmn:timerEventDefinition>'
     "<bpmn:timeDuration>PT5M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"

@@ -67,10 +67,9 @@ def test_nodes_know_their_scope_line_name_and_tag() -> None:
     assert pay.parent == "p"
     assert pay.name == "Verify payment"
     assert pay.tag == "serviceTask"
-    assert (
-        pay.line
-        == ORDER.splitlines().index(next(line for line in ORDER.splitlines() if 'id="pay"' in line)) + 1
-    )
+    assert pay.line == ORDER.splitlines().index(
+        next(line for line in ORDER.splitlines() if 'id="pay"' in line)
+    ) + 1
 
 
 def test_service_task_takes_its_type_and_retries_from_zeebe_task_definition() -> None:

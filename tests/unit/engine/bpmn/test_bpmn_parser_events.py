@@ -59,10 +59,8 @@ def test_message_start_event_knows_its_message_and_correlation_key() -> None:
 )
 def test_timer_constants_are_read_as_iso_8601_values(body: str, kind: TimerKind, value: str) -> None:
     process = process_of(
-        around(
-            f'<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>{body}'
-            "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
-        )
+        around(f'<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>{body}'
+               "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
     )
     timer = process.node("task")
     assert isinstance(timer, Event)
@@ -74,10 +72,8 @@ def test_timer_constants_are_read_as_iso_8601_values(body: str, kind: TimerKind,
 
 def test_timer_expressions_are_compiled() -> None:
     process = process_of(
-        around(
-            '<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>'
-            "<bpmn:timeDate>=shipBy</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
-        )
+        around('<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>'
+               "<bpmn:timeDate>=shipBy</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
     )
     timer = process.node("task")
     assert isinstance(timer, Event)
@@ -87,11 +83,9 @@ def test_timer_expressions_are_compiled() -> None:
 
 def test_timer_with_a_value_that_is_not_iso_8601_is_an_error_with_a_hint() -> None:
     xml = document(
-        around(
-            '<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>'
-            "<bpmn:timeDuration>5 minutes</bpmn:timeDuration>"
-            "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
-        )
+        around('<bpmn:intermediateCatchEvent id="task"><bpmn:timerEventDefinition>'
+               "<bpmn:timeDuration>5 minutes</bpmn:timeDuration>"
+               "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
     )
     with pytest.raises(ModelError) as caught:
         parse_bpmn(xml)
@@ -200,9 +194,8 @@ def test_end_events_throw_error_escalation_signal_and_terminate() -> None:
 
 
 def test_link_events_carry_their_link_name_and_the_catch_is_reachable() -> None:
-    defs = parse_bpmn(
-        document(
-            """<bpmn:startEvent id="start"/>
+    defs = parse_bpmn(document(
+        """<bpmn:startEvent id="start"/>
            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="jump"/>
            <bpmn:intermediateThrowEvent id="jump">
              <bpmn:linkEventDefinition name="page2"/></bpmn:intermediateThrowEvent>
@@ -210,8 +203,7 @@ def test_link_events_carry_their_link_name_and_the_catch_is_reachable() -> None:
              <bpmn:linkEventDefinition name="page2"/></bpmn:intermediateCatchEvent>
            <bpmn:sequenceFlow id="f2" sourceRef="land" targetRef="end"/>
            <bpmn:endEvent id="end"/>"""
-        )
-    )
+    ))
     land = defs.processes["p"].node("land")
     assert isinstance(land, Event) and land.definitions[0].link_name == "page2"
     assert not [w for w in defs.warnings if w.code == "unreachable"]
@@ -219,10 +211,8 @@ def test_link_events_carry_their_link_name_and_the_catch_is_reachable() -> None:
 
 def test_reference_to_an_undefined_message_is_an_error_with_a_suggestion() -> None:
     xml = document(
-        around(
-            '<bpmn:intermediateCatchEvent id="task"><bpmn:messageEventDefinition messageRef="Msg_ordr"/>'
-            "</bpmn:intermediateCatchEvent>"
-        ),
+        around('<bpmn:intermediateCatchEvent id="task"><bpmn:messageEventDefinition messageRef="Msg_ordr"/>'
+               "</bpmn:intermediateCatchEvent>"),
         roots=ROOTS,
     )
     (problem,) = [p for p in check_bpmn(xml) if p.severity == "error"]

@@ -124,7 +124,7 @@ CASES = [
         "task",
         around(
             '<bpmn:subProcess id="task" triggeredByEvent="true"><bpmn:startEvent id="inner">'
-            "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>"
+            '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>'
             '</bpmn:startEvent><bpmn:sequenceFlow id="i1" sourceRef="inner" targetRef="innerEnd"/>'
             '<bpmn:endEvent id="innerEnd"/></bpmn:subProcess>'
         ),

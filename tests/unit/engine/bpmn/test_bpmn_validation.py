@@ -86,10 +86,9 @@ def test_link_throw_without_a_matching_catch_is_an_error() -> None:
 
 
 def test_event_based_gateway_must_lead_to_catch_events() -> None:
-    body = (
-        around('<bpmn:eventBasedGateway id="task"/>').replace('targetRef="end"', 'targetRef="t2"')
-        + '<bpmn:task id="t2"/>'
-    )
+    body = around(
+        '<bpmn:eventBasedGateway id="task"/>'
+    ).replace('targetRef="end"', 'targetRef="t2"') + '<bpmn:task id="t2"/>'
     assert ("bad_event_gateway_target", "task") in errors(body)
 
 

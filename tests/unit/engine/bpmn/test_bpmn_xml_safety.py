@@ -65,10 +65,8 @@ def test_bpmn_in_the_default_namespace_or_any_prefix_is_read() -> None:
         "</definitions>", "</m:definitions>"
     )
     other_prefix = (
-        other_prefix.replace("<process", "<m:process")
-        .replace("</process>", "</m:process>")
-        .replace("<startEvent", "<m:startEvent")
-        .replace("<sequenceFlow", "<m:sequenceFlow")
+        other_prefix.replace("<process", "<m:process").replace("</process>", "</m:process>")
+        .replace("<startEvent", "<m:startEvent").replace("<sequenceFlow", "<m:sequenceFlow")
         .replace("<endEvent", "<m:endEvent")
     )
     for source in (default_ns, other_prefix, default_ns.encode()):

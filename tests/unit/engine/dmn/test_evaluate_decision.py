@@ -94,11 +94,9 @@ def test_a_value_outside_the_input_values_is_treated_as_null():
 
 
 def test_literal_expression_result_is_checked_against_its_type():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="label" name="Label"><variable name="Label" typeRef="number"/>
-    <literalExpression><text>"free shipping"</text></literalExpression></decision>""")
-    )
+    <literalExpression><text>"free shipping"</text></literalExpression></decision>"""))
     result = evaluate_decision(definitions, "label", {})
     assert result.value is None
     assert result.outputs == [{"Label": None}]
@@ -118,8 +116,7 @@ def test_decisions_can_be_found_by_name_with_a_suggestion_when_unknown():
 
 
 def test_camunda_juel_entries_see_the_input_value_as_cell_input_or_the_input_variable():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="d" name="D"><decisionTable hitPolicy="COLLECT">
     <input camunda:inputVariable="amount"><inputExpression><text>order.total</text></inputExpression></input>
     <input><inputExpression><text>order.items</text></inputExpression></input>
@@ -128,8 +125,7 @@ def test_camunda_juel_entries_see_the_input_value_as_cell_input_or_the_input_var
       <outputEntry><text>"big"</text></outputEntry></rule>
     <rule><inputEntry><text>-</text></inputEntry><inputEntry><text>${cellInput &gt;= 10}</text></inputEntry>
       <outputEntry><text>"bulk"</text></outputEntry></rule>
-  </decisionTable></decision>""")
-    )
+  </decisionTable></decision>"""))
     order = {"total": 500, "items": 12}
     assert evaluate_decision(definitions, "d", {"order": order, "limit": 100}).value == ["big", "bulk"]
     order = {"total": 50, "items": 1}
@@ -137,21 +133,18 @@ def test_camunda_juel_entries_see_the_input_value_as_cell_input_or_the_input_var
 
 
 def test_empty_cells_mean_any_input_and_a_null_output():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="d" name="D"><decisionTable>
     <input><inputExpression><text>x</text></inputExpression></input>
     <output name="a"/><output name="b"/>
     <rule><inputEntry><text></text></inputEntry>
       <outputEntry><text>"yes"</text></outputEntry><outputEntry><text></text></outputEntry></rule>
-  </decisionTable></decision>""")
-    )
+  </decisionTable></decision>"""))
     assert evaluate_decision(definitions, "d", {"x": 1}).value == {"a": "yes", "b": None}
 
 
 def test_unary_tests_compare_with_other_variables_and_ranges():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="d" name="D"><decisionTable hitPolicy="FIRST">
     <input><inputExpression><text>stock</text></inputExpression></input>
     <output name="status"/>
@@ -160,8 +153,7 @@ def test_unary_tests_compare_with_other_variables_and_ranges():
     <rule><inputEntry><text>[reorderPoint..100]</text></inputEntry>
       <outputEntry><text>"ok"</text></outputEntry></rule>
     <rule><inputEntry><text>-</text></inputEntry><outputEntry><text>"overstock"</text></outputEntry></rule>
-  </decisionTable></decision>""")
-    )
+  </decisionTable></decision>"""))
 
     def status(stock):
         return evaluate_decision(definitions, "d", {"stock": stock, "reorderPoint": 10}).value
@@ -170,8 +162,7 @@ def test_unary_tests_compare_with_other_variables_and_ranges():
 
 
 def test_unique_violation_names_the_decision_and_rules():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="d" name="Approval"><decisionTable>
     <input><inputExpression><text>x</text></inputExpression></input>
     <output name="a"/>
@@ -179,21 +170,18 @@ def test_unique_violation_names_the_decision_and_rules():
       <outputEntry><text>1</text></outputEntry></rule>
     <rule id="second"><inputEntry><text>&gt; 2</text></inputEntry>
       <outputEntry><text>2</text></outputEntry></rule>
-  </decisionTable></decision>""")
-    )
+  </decisionTable></decision>"""))
     with pytest.raises(DecisionError, match=r"'Approval'.*rule 1 \(first\), rule 2 \(second\)"):
         evaluate_decision(definitions, "d", {"x": 5})
 
 
 def test_typed_outputs_null_a_wrong_typed_cell():
-    definitions = parse_dmn(
-        dmn("""
+    definitions = parse_dmn(dmn("""
   <decision id="d" name="D"><decisionTable>
     <input><inputExpression><text>x</text></inputExpression></input>
     <output name="n" typeRef="number"/>
     <rule><inputEntry><text>-</text></inputEntry><outputEntry><text>"seven"</text></outputEntry></rule>
-  </decisionTable></decision>""")
-    )
+  </decisionTable></decision>"""))
     assert evaluate_decision(definitions, "d", {"x": 1}).value is None
 
 

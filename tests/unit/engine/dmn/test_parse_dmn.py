@@ -132,11 +132,8 @@ def test_every_problem_is_reported_at_once_with_lines_and_hints():
 @pytest.mark.parametrize(
     ("logic", "what"),
     [
-        (
-            "<context id='c1'><contextEntry><literalExpression><text>1</text></literalExpression>"
-            "</contextEntry></context>",
-            "boxed contexts",
-        ),
+        ("<context id='c1'><contextEntry><literalExpression><text>1</text></literalExpression>"
+         "</contextEntry></context>", "boxed contexts"),
         ("<invocation id='inv1'/>", "invocations"),
         ("<relation id='rel1'/>", "relations"),
     ],

@@ -13,7 +13,7 @@ ORDERS = {"lines": [{"sku": "A", "qty": 2, "price": 10}, {"sku": "B", "qty": 1, 
 
 
 def test_list_literal_evaluates_items():
-    assert evaluate('[1, x, "a"]', {"x": 2}) == [1, 2, "a"]
+    assert evaluate("[1, x, \"a\"]", {"x": 2}) == [1, 2, "a"]
     assert evaluate("[]") == []
 
 
@@ -22,7 +22,7 @@ def test_filter_keeps_items_matching_the_condition():
 
 
 def test_filter_reads_context_entries_of_each_item():
-    assert evaluate("lines[qty > 1].sku", ORDERS) == ["A"]
+    assert evaluate('lines[qty > 1].sku', ORDERS) == ["A"]
 
 
 def test_index_filter_is_one_based_and_negative_from_the_end():

@@ -62,69 +62,16 @@ def test_strings_round_trip_through_literals(text):
 
 
 FRAGMENTS = [
-    "a",
-    "x",
-    " ",
-    "0",
-    "1.5",
-    ".",
-    ",",
-    ":",
-    "+",
-    "-",
-    "*",
-    "/",
-    "=",
-    "<",
-    ">",
-    "!",
-    "?",
-    "(",
-    ")",
-    "[",
-    "]",
-    "{",
-    "}",
-    '"',
-    "'",
-    "`",
-    "@",
-    "$",
-    "#",
-    "\\",
-    "\n",
-    "and",
-    "or",
-    "in",
-    "for",
-    "if",
-    "then",
-    "else",
-    "return",
-    "some",
-    "satisfies",
-    "between",
-    "instance of",
-    "function",
-    "not",
-    "null",
-    "..",
-    "**",
-    "date and time",
-    "string length",
-    "${",
-    "#{",
-    "=",
-    '"a"',
-    "[1..2]",
+    "a", "x", " ", "0", "1.5", ".", ",", ":", "+", "-", "*", "/", "=", "<", ">", "!", "?", "(", ")", "[", "]",
+    "{", "}", '"', "'", "`", "@", "$", "#", "\\", "\n", "and", "or", "in", "for", "if", "then", "else",
+    "return", "some", "satisfies", "between", "instance of", "function", "not", "null", "..", "**",
+    "date and time", "string length", "${", "#{", "=", '"a"', "[1..2]",
 ]
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    parts=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12),
-    dialect=st.sampled_from(["auto", "feel", "juel", "python"]),
-)
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12),
+       dialect=st.sampled_from(["auto", "feel", "juel", "python"]))
 def test_any_text_compiles_or_is_refused_with_an_expression_error(parts, dialect):
     text = "".join(parts)
     with contextlib.suppress(ExpressionError):
@@ -133,21 +80,8 @@ def test_any_text_compiles_or_is_refused_with_an_expression_error(parts, dialect
         compile_unary_tests(text).matches(1, {"x": 1})
 
 
-ARGUMENTS = [
-    "1",
-    "-2.5",
-    '"a"',
-    "null",
-    "true",
-    "[1, 2]",
-    "{a: 1}",
-    'date("2024-01-31")',
-    '@"P1D"',
-    '@"P1Y"',
-    "[1..3]",
-    'time("10:00:00Z")',
-    "x",
-]
+ARGUMENTS = ["1", "-2.5", '"a"', "null", "true", "[1, 2]", "{a: 1}", 'date("2024-01-31")', '@"P1D"', '@"P1Y"',
+             "[1..3]", 'time("10:00:00Z")', "x"]
 
 
 @settings(max_examples=150, deadline=None)

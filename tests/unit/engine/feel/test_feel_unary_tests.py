@@ -63,7 +63,7 @@ def test_comparison_against_null_input_does_not_match():
 def test_question_mark_entries_use_the_boolean_value():
     assert matches("? > 3", 4)
     assert not matches("? > 3", 2)
-    assert matches('starts with(?, "VIP")', "VIP-1")
+    assert matches("starts with(?, \"VIP\")", "VIP-1")
 
 
 def test_expression_entries_equal_the_input():

@@ -9,9 +9,8 @@ from conftest import T0, library_of
 from conveyor.engine.errors import InstanceError, NotWaiting
 from conveyor.engine.runtime import Handlers, Instance, UnknownProcess
 
-SIMPLE = document(
-    '<startEvent id="start"/><userTask id="t"/><endEvent id="end"/>' + flows("start -> t -> end")
-)
+SIMPLE = document('<startEvent id="start"/><userTask id="t"/><endEvent id="end"/>'
+                  + flows("start -> t -> end"))
 
 
 def test_completing_a_task_the_instance_does_not_wait_for_says_so():

@@ -22,11 +22,8 @@ CHILD = process(
 
 
 def _parent(call: str, after: str = "") -> str:
-    return document(
-        '<startEvent id="start"/>' + call + '<endEvent id="end"/>' + after + flows("start -> call -> end"),
-        more=CHILD,
-        roots='<error id="e" errorCode="NO_STOCK"/>',
-    )
+    return document('<startEvent id="start"/>' + call + '<endEvent id="end"/>' + after
+                    + flows("start -> call -> end"), more=CHILD, roots='<error id="e" errorCode="NO_STOCK"/>')
 
 
 def _save_all(engine: Engine, roundtrip: bool) -> None:
@@ -41,11 +38,9 @@ def _engine(body: str, handlers: Handlers) -> Engine:
 
 
 def test_a_call_activity_runs_the_called_process_as_a_child_and_maps_variables_back(roundtrip):
-    call = (
-        '<callActivity id="call" calledElement="fulfil"><extensionElements>'
-        '<camunda:in source="orderId" target="order"/><camunda:out source="picked" target="pickedLines"/>'
-        "</extensionElements></callActivity>"
-    )
+    call = ('<callActivity id="call" calledElement="fulfil"><extensionElements>'
+            '<camunda:in source="orderId" target="order"/><camunda:out source="picked" target="pickedLines"/>'
+            "</extensionElements></callActivity>")
     seen = {}
     handlers = Handlers()
     handlers.register("pick", lambda ctx: seen.update(dict(ctx.variables)) or {"picked": 3})
@@ -66,10 +61,8 @@ def test_a_call_activity_runs_the_called_process_as_a_child_and_maps_variables_b
 
 def test_a_bpmn_error_escaping_the_child_is_caught_by_the_call_activity_boundary(roundtrip):
     call = '<callActivity id="call" calledElement="fulfil"/>'
-    after = (
-        '<boundaryEvent id="short" attachedToRef="call"><errorEventDefinition errorRef="e"/>'
-        '</boundaryEvent><endEvent id="backordered"/>' + flows("short -> backordered")
-    )
+    after = ('<boundaryEvent id="short" attachedToRef="call"><errorEventDefinition errorRef="e"/>'
+             '</boundaryEvent><endEvent id="backordered"/>' + flows("short -> backordered"))
 
     def no_stock(ctx):
         raise BpmnError("NO_STOCK", "nothing on the shelf")
@@ -100,15 +93,9 @@ def test_cancelling_the_parent_cancels_the_called_child():
 def test_a_thrown_message_is_delivered_to_the_instance_waiting_for_it():
     sender = process(
         '<startEvent id="s1"/><intermediateThrowEvent id="tell"><messageEventDefinition messageRef="m"/>'
-        '</intermediateThrowEvent><endEvent id="s2"/>' + flows("s1 -> tell -> s2"),
-        "sender",
-    )
-    body = document(
-        '<startEvent id="start"/><receiveTask id="hear" messageRef="m"/><endEvent id="end"/>'
-        + flows("start -> hear -> end"),
-        roots='<message id="m" name="ping"/>',
-        more=sender,
-    )
+        '</intermediateThrowEvent><endEvent id="s2"/>' + flows("s1 -> tell -> s2"), "sender")
+    body = document('<startEvent id="start"/><receiveTask id="hear" messageRef="m"/><endEvent id="end"/>'
+                    + flows("start -> hear -> end"), roots='<message id="m" name="ping"/>', more=sender)
     engine = Engine(library_of(body))
     listener = engine.start("p", now=T0)
     engine.start("sender", now=T0)
@@ -138,10 +125,8 @@ def _around_rules(task: str) -> str:
 
 @pytest.mark.parametrize(("weight", "carrier"), [(1, "post"), (30, "freight")])
 def test_a_business_rule_task_evaluates_its_decision_into_the_result_variable(run, weight, carrier):
-    task = (
-        '<businessRuleTask id="rules" camunda:decisionRef="carrier" camunda:resultVariable="carrier" '
-        'camunda:mapDecisionResult="singleEntry"/>'
-    )
+    task = ('<businessRuleTask id="rules" camunda:decisionRef="carrier" camunda:resultVariable="carrier" '
+            'camunda:mapDecisionResult="singleEntry"/>')
     rt = run(_around_rules(task))
     rt.library.add_decisions(parse_dmn(DMN))
     rt.start({"weight": weight})
@@ -161,17 +146,13 @@ def test_an_escalation_from_the_child_reaches_a_non_interrupting_boundary_of_the
     child = process(
         '<startEvent id="c_start"/><intermediateThrowEvent id="shout"><escalationEventDefinition '
         'escalationRef="esc"/></intermediateThrowEvent><userTask id="pack"/><endEvent id="c_end"/>'
-        + flows("c_start -> shout -> pack -> c_end"),
-        "fulfil",
-    )
+        + flows("c_start -> shout -> pack -> c_end"), "fulfil")
     body = document(
         '<startEvent id="start"/><callActivity id="call" calledElement="fulfil"/><endEvent id="end"/>'
         '<boundaryEvent id="late" attachedToRef="call" cancelActivity="false">'
         '<escalationEventDefinition escalationRef="esc"/></boundaryEvent><endEvent id="noted"/>'
         + flows("start -> call -> end", "late -> noted"),
-        roots='<escalation id="esc" escalationCode="LATE"/>',
-        more=child,
-    )
+        roots='<escalation id="esc" escalationCode="LATE"/>', more=child)
     engine = Engine(library_of(body))
     engine.start("p", now=T0, instance_id="o1")
     history = [r.event for r in engine.history if r.instance_id == "o1"]
@@ -181,10 +162,8 @@ def test_an_escalation_from_the_child_reaches_a_non_interrupting_boundary_of_the
 
 
 def test_a_process_calling_itself_forever_stops_with_an_incident():
-    body = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
-        + flows("start -> call -> end")
-    )
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
+                    + flows("start -> call -> end"))
     engine = Engine(library_of(body))
     engine.start("p", now=T0, instance_id="o1")
     failed = [i for i in engine.instances.values() if i.incidents]
@@ -193,10 +172,8 @@ def test_a_process_calling_itself_forever_stops_with_an_incident():
 
 
 def test_a_process_calling_itself_forever_puts_the_incident_on_the_call_the_user_started():
-    body = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
-        + flows("start -> call -> end")
-    )
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="p"/><endEvent id="end"/>'
+                    + flows("start -> call -> end"))
     engine = Engine(library_of(body))
     root = engine.start("p", now=T0, instance_id="o1")
     assert root.state == "failed"
@@ -206,10 +183,8 @@ def test_a_process_calling_itself_forever_puts_the_incident_on_the_call_the_user
 
 
 def test_calling_a_process_that_is_not_loaded_is_an_incident_on_the_call_activity():
-    body = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="nowhere"/>'
-        '<endEvent id="end"/>' + flows("start -> call -> end")
-    )
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="nowhere"/>'
+                    '<endEvent id="end"/>' + flows("start -> call -> end"))
     engine = Engine(library_of(body))
     root = engine.start("p", now=T0, instance_id="o1")
     assert root.state == "failed"
@@ -220,15 +195,10 @@ def test_calling_a_process_that_is_not_loaded_is_an_incident_on_the_call_activit
 def test_a_thrown_message_nobody_waits_for_starts_the_process_with_that_message_start_event():
     sender = process(
         '<startEvent id="s1"/><intermediateThrowEvent id="tell"><messageEventDefinition messageRef="m"/>'
-        '</intermediateThrowEvent><endEvent id="s2"/>' + flows("s1 -> tell -> s2"),
-        "sender",
-    )
-    body = document(
-        '<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent>'
-        '<userTask id="answer"/><endEvent id="end"/>' + flows("start -> answer -> end"),
-        roots='<message id="m" name="ping"/>',
-        more=sender,
-    )
+        '</intermediateThrowEvent><endEvent id="s2"/>' + flows("s1 -> tell -> s2"), "sender")
+    body = document('<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent>'
+                    '<userTask id="answer"/><endEvent id="end"/>' + flows("start -> answer -> end"),
+                    roots='<message id="m" name="ping"/>', more=sender)
     engine = Engine(library_of(body))
     engine.start("sender", now=T0, instance_id="1")  # the started one must not take this id
     assert engine.instances["1"].process_id == "sender"
@@ -238,18 +208,12 @@ def test_a_thrown_message_nobody_waits_for_starts_the_process_with_that_message_
 
 
 def test_a_parallel_multi_instance_call_activity_completes_when_every_called_process_has():
-    child = process(
-        '<startEvent id="c_start"/><userTask id="pack"/><endEvent id="c_end"/>'
-        + flows("c_start -> pack -> c_end"),
-        "fulfil",
-    )
-    body = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="fulfil">'
-        "<multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>"
-        '</multiInstanceLoopCharacteristics></callActivity><endEvent id="end"/>'
-        + flows("start -> call -> end"),
-        more=child,
-    )
+    child = process('<startEvent id="c_start"/><userTask id="pack"/><endEvent id="c_end"/>'
+                    + flows("c_start -> pack -> c_end"), "fulfil")
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="fulfil">'
+                    "<multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>"
+                    '</multiInstanceLoopCharacteristics></callActivity><endEvent id="end"/>'
+                    + flows("start -> call -> end"), more=child)
     engine = Engine(library_of(body))
     parent = engine.start("p", now=T0, instance_id="o1")
     children = [i for i in engine.instances.values() if i.process_id == "fulfil"]
@@ -266,9 +230,7 @@ def test_each_iteration_of_a_multi_instance_call_activity_passes_its_own_element
     child = process(
         '<startEvent id="c_start"/><scriptTask id="calc"><extensionElements>'
         '<zeebe:script expression="=item * 2" resultVariable="doubled"/></extensionElements></scriptTask>'
-        '<endEvent id="c_end"/>' + flows("c_start -> calc -> c_end"),
-        "double",
-    )
+        '<endEvent id="c_end"/>' + flows("c_start -> calc -> c_end"), "double")
     body = document(
         '<startEvent id="start"/><callActivity id="call"><extensionElements>'
         '<zeebe:calledElement processId="double" propagateAllChildVariables="false"/>'
@@ -277,9 +239,7 @@ def test_each_iteration_of_a_multi_instance_call_activity_passes_its_own_element
         '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" '
         'outputCollection="results" outputElement="=d"/></extensionElements>'
         '</multiInstanceLoopCharacteristics></callActivity><endEvent id="end"/>'
-        + flows("start -> call -> end"),
-        more=child,
-    )
+        + flows("start -> call -> end"), more=child)
     engine = Engine(library_of(body))
     parent = engine.start("p", {"items": [1, 2, 3]}, now=T0, instance_id="o1")
     engine.pump(T0)

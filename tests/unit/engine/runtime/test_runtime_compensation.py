@@ -9,25 +9,19 @@ from conveyor.engine.runtime import Handlers
 
 def _order(throw: str) -> str:
     def step(task_id: str, undo: str) -> str:
-        return (
-            f'<serviceTask id="{task_id}"><extensionElements><zeebe:taskDefinition type="{task_id}"/>'
-            f"</extensionElements></serviceTask>"
-            f'<boundaryEvent id="{task_id}_comp" attachedToRef="{task_id}">'
-            "<compensateEventDefinition/></boundaryEvent>"
-            f'<serviceTask id="{undo}" isForCompensation="true"><extensionElements>'
-            f'<zeebe:taskDefinition type="{undo}"/></extensionElements></serviceTask>'
-            f'<association id="a_{task_id}" associationDirection="One" sourceRef="{task_id}_comp" '
-            f'targetRef="{undo}"/>'
-        )
+        return (f'<serviceTask id="{task_id}"><extensionElements><zeebe:taskDefinition type="{task_id}"/>'
+                f'</extensionElements></serviceTask>'
+                f'<boundaryEvent id="{task_id}_comp" attachedToRef="{task_id}">'
+                "<compensateEventDefinition/></boundaryEvent>"
+                f'<serviceTask id="{undo}" isForCompensation="true"><extensionElements>'
+                f'<zeebe:taskDefinition type="{undo}"/></extensionElements></serviceTask>'
+                f'<association id="a_{task_id}" associationDirection="One" sourceRef="{task_id}_comp" '
+                f'targetRef="{undo}"/>')
 
     return document(
-        '<startEvent id="start"/>'
-        + step("reserve", "release")
-        + step("charge", "refund")
-        + '<userTask id="confirm"/><endEvent id="end"/>'
-        + throw
-        + flows("start -> reserve -> charge -> confirm -> end")
-    )
+        '<startEvent id="start"/>' + step("reserve", "release") + step("charge", "refund")
+        + '<userTask id="confirm"/><endEvent id="end"/>' + throw
+        + flows("start -> reserve -> charge -> confirm -> end"))
 
 
 def _recording(calls: list) -> Handlers:
@@ -37,16 +31,15 @@ def _recording(calls: list) -> Handlers:
     return handlers
 
 
-CANCEL = (
-    '<boundaryEvent id="cancelled" attachedToRef="confirm"><messageEventDefinition messageRef="m"/>'
-    '</boundaryEvent><intermediateThrowEvent id="undo_all"><compensateEventDefinition/>'
-    '</intermediateThrowEvent><endEvent id="cancel_end"/>' + flows("cancelled -> undo_all -> cancel_end")
-)
+CANCEL = ('<boundaryEvent id="cancelled" attachedToRef="confirm"><messageEventDefinition messageRef="m"/>'
+          '</boundaryEvent><intermediateThrowEvent id="undo_all"><compensateEventDefinition/>'
+          '</intermediateThrowEvent><endEvent id="cancel_end"/>'
+          + flows("cancelled -> undo_all -> cancel_end"))
 
 
 def test_a_cancel_path_undoes_charge_then_reserve_in_reverse_completion_order(run):
     calls: list = []
-    body = _order(CANCEL).replace("</process>", '</process><message id="m" name="order.cancelled"/>')
+    body = _order(CANCEL).replace("</process>", "</process><message id=\"m\" name=\"order.cancelled\"/>")
     rt = run(body, handlers=_recording(calls)).start()
     assert calls == ["reserve", "charge"]
     assert rt.message("order.cancelled")
@@ -56,13 +49,11 @@ def test_a_cancel_path_undoes_charge_then_reserve_in_reverse_completion_order(ru
 
 
 def test_a_compensation_end_event_for_one_activity_undoes_only_that_activity(run):
-    throw = (
-        '<boundaryEvent id="cancelled" attachedToRef="confirm"><messageEventDefinition messageRef="m"/>'
-        '</boundaryEvent><endEvent id="undo_charge"><compensateEventDefinition activityRef="charge"/>'
-        "</endEvent>" + flows("cancelled -> undo_charge")
-    )
+    throw = ('<boundaryEvent id="cancelled" attachedToRef="confirm"><messageEventDefinition messageRef="m"/>'
+             '</boundaryEvent><endEvent id="undo_charge"><compensateEventDefinition activityRef="charge"/>'
+             "</endEvent>" + flows("cancelled -> undo_charge"))
     calls: list = []
-    body = _order(throw).replace("</process>", '</process><message id="m" name="order.cancelled"/>')
+    body = _order(throw).replace("</process>", "</process><message id=\"m\" name=\"order.cancelled\"/>")
     rt = run(body, handlers=_recording(calls)).start()
     rt.message("order.cancelled")
     assert calls == ["reserve", "charge", "refund"]
@@ -72,7 +63,6 @@ def test_a_compensation_end_event_for_one_activity_undoes_only_that_activity(run
 def test_nothing_is_compensated_when_nothing_completed(run):
     body = document(
         '<startEvent id="start"/><intermediateThrowEvent id="undo"><compensateEventDefinition/>'
-        '</intermediateThrowEvent><endEvent id="end"/>' + flows("start -> undo -> end")
-    )
+        '</intermediateThrowEvent><endEvent id="end"/>' + flows("start -> undo -> end"))
     rt = run(body).start()
     assert rt.path == ["start", "undo", "end"]

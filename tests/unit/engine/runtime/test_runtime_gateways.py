@@ -10,13 +10,8 @@ BENCH = Path(__file__).resolve().parents[4] / ".." / "shared" / "bench" / "bench
 
 
 def test_a_sequence_runs_its_tasks_in_order_and_completes(run):
-    rt = run(
-        document(
-            tasks("a", "b", "c")
-            + '<startEvent id="start"/><endEvent id="end"/>'
-            + flows("start -> a -> b -> c -> end")
-        )
-    ).start({"x": 1})
+    rt = run(document(tasks("a", "b", "c") + '<startEvent id="start"/><endEvent id="end"/>'
+                      + flows("start -> a -> b -> c -> end"))).start({"x": 1})
     assert rt.state == "completed"
     assert rt.path == ["start", "a", "b", "c", "end"]
     assert rt.variables == {"x": 1}
@@ -26,17 +21,9 @@ def _choice(default: bool = True) -> str:
     default_attr = ' default="f_gw_low"' if default else ""
     return document(
         f'<startEvent id="start"/><exclusiveGateway id="gw"{default_attr}/>'
-        + tasks("high", "mid", "low")
-        + '<endEvent id="end"/>'
-        + flows(
-            "start -> gw",
-            "gw -> high: total > 1000",
-            "gw -> mid: total > 100",
-            "gw -> low",
-            "high -> end",
-            "mid -> end",
-            "low -> end",
-        )
+        + tasks("high", "mid", "low") + '<endEvent id="end"/>'
+        + flows("start -> gw", "gw -> high: total > 1000", "gw -> mid: total > 100", "gw -> low",
+                "high -> end", "mid -> end", "low -> end")
     )
 
 
@@ -53,9 +40,7 @@ def test_exclusive_gateway_takes_the_default_when_no_condition_matches(run):
 
 def test_exclusive_gateway_without_match_or_default_is_an_incident_that_a_retry_resolves(run):
     body = document(
-        '<startEvent id="start"/><exclusiveGateway id="gw"/>'
-        + tasks("high")
-        + '<endEvent id="end"/>'
+        '<startEvent id="start"/><exclusiveGateway id="gw"/>' + tasks("high") + '<endEvent id="end"/>'
         + flows("start -> gw", "gw -> high: total > 1000", "high -> end")
     )
     rt = run(body).start({"total": 5})
@@ -70,15 +55,9 @@ def test_exclusive_gateway_without_match_or_default_is_an_incident_that_a_retry_
 def test_parallel_gateway_runs_every_branch_and_joins_once(run):
     body = document(
         '<startEvent id="start"/><parallelGateway id="fork"/><parallelGateway id="join"/>'
-        + tasks("a", "b", "c", "after")
-        + '<endEvent id="end"/>'
-        + flows(
-            "start -> fork",
-            "fork -> a -> join",
-            "fork -> b -> join",
-            "fork -> c -> join",
-            "join -> after -> end",
-        )
+        + tasks("a", "b", "c", "after") + '<endEvent id="end"/>'
+        + flows("start -> fork", "fork -> a -> join", "fork -> b -> join", "fork -> c -> join",
+                "join -> after -> end")
     )
     rt = run(body).start()
     assert rt.state == "completed"
@@ -90,8 +69,7 @@ def test_parallel_gateway_runs_every_branch_and_joins_once(run):
 def test_parallel_join_waits_for_a_branch_that_is_still_at_a_user_task(run):
     body = document(
         '<startEvent id="start"/><parallelGateway id="fork"/><parallelGateway id="join"/>'
-        + tasks("a")
-        + '<userTask id="approve"/><endEvent id="end"/>'
+        + tasks("a") + '<userTask id="approve"/><endEvent id="end"/>'
         + flows("start -> fork", "fork -> a -> join", "fork -> approve -> join", "join -> end")
     )
     rt = run(body).start()
@@ -106,20 +84,10 @@ def _inclusive() -> str:
     return document(
         '<startEvent id="start"/><inclusiveGateway id="split" default="f_split_none"/>'
         '<inclusiveGateway id="merge"/>'
-        + tasks("gift", "insure", "none")
-        + '<userTask id="sign"/><endEvent id="end"/>'
-        + flows(
-            "start -> split",
-            "split -> gift: gift",
-            "split -> insure: total > 100",
-            "split -> sign: total > 1000",
-            "split -> none",
-            "gift -> merge",
-            "insure -> merge",
-            "sign -> merge",
-            "none -> merge",
-            "merge -> end",
-        )
+        + tasks("gift", "insure", "none") + '<userTask id="sign"/><endEvent id="end"/>'
+        + flows("start -> split", "split -> gift: gift", "split -> insure: total > 100",
+                "split -> sign: total > 1000", "split -> none",
+                "gift -> merge", "insure -> merge", "sign -> merge", "none -> merge", "merge -> end")
     )
 
 
@@ -148,8 +116,7 @@ def test_inclusive_join_waits_only_for_branches_that_can_still_arrive(run):
 
 def test_an_activity_with_conditional_outgoing_flows_takes_those_that_hold(run):
     body = document(
-        '<startEvent id="start"/><task id="t" default="f_t_c"/>'
-        + tasks("a", "b", "c")
+        '<startEvent id="start"/><task id="t" default="f_t_c"/>' + tasks("a", "b", "c")
         + '<endEvent id="e1"/>'
         + flows("start -> t", "t -> a: x = 1", "t -> b: x = 1", "t -> c", "a -> e1", "b -> e1", "c -> e1")
     )
@@ -180,20 +147,10 @@ def test_an_inclusive_join_inside_a_loop_does_not_wait_for_tokens_that_must_pass
         '<startEvent id="start"/><exclusiveGateway id="again"/><parallelGateway id="fork"/>'
         '<parallelGateway id="join"/><inclusiveGateway id="split" default="f_split_a"/>'
         '<inclusiveGateway id="merge"/><exclusiveGateway id="loop" default="f_loop_end"/>'
-        + tasks("a", "b")
-        + '<userTask id="approve"/><endEvent id="end"/>'
-        + flows(
-            "start -> again -> fork",
-            "fork -> split",
-            "fork -> approve -> join",
-            "split -> a -> merge",
-            "split -> b: go",
-            "b -> merge",
-            "merge -> join",
-            "join -> loop",
-            "loop -> again: rounds > 1",
-            "loop -> end",
-        )
+        + tasks("a", "b") + '<userTask id="approve"/><endEvent id="end"/>'
+        + flows("start -> again -> fork", "fork -> split", "fork -> approve -> join",
+                "split -> a -> merge", "split -> b: go", "b -> merge", "merge -> join", "join -> loop",
+                "loop -> again: rounds > 1", "loop -> end")
     )
     rt = run(body).start({"go": True, "rounds": 1})
     assert rt.path.count("merge") == 1

@@ -8,7 +8,7 @@ from conveyor.engine.runtime import Handlers
 
 
 def _multi(marker: str, task: str = "serviceTask", extra: str = "") -> str:
-    inner = f'<{task} id="each">{extra}{marker}</{task}>'
+    inner = f"<{task} id=\"each\">{extra}{marker}</{task}>"
     body = '<startEvent id="start"/>' + inner + '<endEvent id="end"/>'
     return document(body + flows("start -> each -> end"))
 
@@ -17,11 +17,9 @@ def _zeebe(sequential: bool, output: bool = True, condition: str = "") -> str:
     out = ' outputCollection="labels" outputElement="=label"' if output else ""
     done = f"<completionCondition>{condition}</completionCondition>" if condition else ""
     flag = "true" if sequential else "false"
-    return (
-        f'<multiInstanceLoopCharacteristics isSequential="{flag}"><extensionElements>'
-        f'<zeebe:loopCharacteristics inputCollection="=lines" inputElement="line"{out}/>'
-        f"</extensionElements>{done}</multiInstanceLoopCharacteristics>"
-    )
+    return (f'<multiInstanceLoopCharacteristics isSequential="{flag}"><extensionElements>'
+            f'<zeebe:loopCharacteristics inputCollection="=lines" inputElement="line"{out}/>'
+            f"</extensionElements>{done}</multiInstanceLoopCharacteristics>")
 
 
 TYPE = '<extensionElements><zeebe:taskDefinition type="label"/></extensionElements>'
@@ -82,10 +80,8 @@ def test_a_multi_instance_over_an_empty_collection_completes_at_once(run):
 
 
 def test_a_cardinality_multi_instance_runs_that_many_times(run):
-    marker = (
-        "<multiInstanceLoopCharacteristics><loopCardinality>3</loopCardinality>"
-        "</multiInstanceLoopCharacteristics>"
-    )
+    marker = "<multiInstanceLoopCharacteristics><loopCardinality>3</loopCardinality>" \
+             "</multiInstanceLoopCharacteristics>"
     counters = []
     handlers = Handlers()
     handlers.register("label", lambda ctx: counters.append(ctx.variables["loopCounter"]))
@@ -102,14 +98,10 @@ def test_a_multi_instance_over_something_that_is_not_a_list_is_an_incident(run):
 
 def test_a_multi_instance_sub_process_gives_each_iteration_its_own_scope(run):
     body = document(
-        '<startEvent id="start"/><subProcess id="each">'
-        + _zeebe(False, output=True)
+        '<startEvent id="start"/><subProcess id="each">' + _zeebe(False, output=True)
         + '<startEvent id="s"/><scriptTask id="mk" scriptFormat="feel" camunda:resultVariable="label">'
-        '<script>"S-" + line</script></scriptTask><endEvent id="e"/>'
-        + flows("s -> mk -> e")
-        + '</subProcess><endEvent id="end"/>'
-        + flows("start -> each -> end")
-    )
+        '<script>"S-" + line</script></scriptTask><endEvent id="e"/>' + flows("s -> mk -> e")
+        + '</subProcess><endEvent id="end"/>' + flows("start -> each -> end"))
     rt = run(body).start({"lines": ["x", "y"]})
     assert rt.state == "completed", rt.incidents
     assert rt.variables["labels"] == ["S-x", "S-y"]

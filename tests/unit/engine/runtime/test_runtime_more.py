@@ -17,8 +17,7 @@ def test_a_standard_loop_repeats_its_activity_while_the_condition_holds(run):
     body = document(
         '<startEvent id="start"/><scriptTask id="count" scriptFormat="feel" camunda:resultVariable="n">'
         "<standardLoopCharacteristics><loopCondition>n &lt; 3</loopCondition></standardLoopCharacteristics>"
-        '<script>n + 1</script></scriptTask><endEvent id="end"/>' + flows("start -> count -> end")
-    )
+        "<script>n + 1</script></scriptTask><endEvent id=\"end\"/>" + flows("start -> count -> end"))
     rt = run(body).start({"n": 0})
     assert rt.state == "completed", rt.incidents
     assert rt.variables["n"] == 3
@@ -30,8 +29,7 @@ def test_a_non_interrupting_timer_cycle_boundary_fires_on_every_repetition(run):
         '<boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false"><timerEventDefinition>'
         "<timeCycle>R2/PT1H</timeCycle></timerEventDefinition></boundaryEvent>"
         '<task id="nudge"/><endEvent id="end"/><endEvent id="nudged"/>'
-        + flows("start -> approve -> end", "remind -> nudge -> nudged")
-    )
+        + flows("start -> approve -> end", "remind -> nudge -> nudged"))
     rt = run(body).start()
     first = rt.wait_at("remind").due
     assert first == T0 + timedelta(hours=1)
@@ -47,16 +45,12 @@ def test_an_error_crosses_two_sub_process_levels_to_the_outer_boundary(run):
         '<startEvent id="start"/><subProcess id="outer"><startEvent id="o_s"/>'
         '<subProcess id="inner"><startEvent id="i_s"/>'
         '<endEvent id="boom"><errorEventDefinition errorRef="e"/>'
-        "</endEvent>"
-        + flows("i_s -> boom")
-        + '</subProcess><endEvent id="o_e"/>'
-        + flows("o_s -> inner -> o_e")
-        + "</subProcess>"
+        "</endEvent>" + flows("i_s -> boom") + '</subProcess><endEvent id="o_e"/>'
+        + flows("o_s -> inner -> o_e") + "</subProcess>"
         '<boundaryEvent id="caught" attachedToRef="outer"><errorEventDefinition errorRef="e"/>'
         "</boundaryEvent>"
         '<endEvent id="end"/><endEvent id="handled"/>' + flows("start -> outer -> end", "caught -> handled"),
-        roots='<error id="e" errorCode="BOOM"/>',
-    )
+        roots='<error id="e" errorCode="BOOM"/>')
     rt = run(body).start()
     assert rt.state == "completed"
     assert rt.path[-2:] == ["caught", "handled"]
@@ -64,11 +58,8 @@ def test_an_error_crosses_two_sub_process_levels_to_the_outer_boundary(run):
 
 
 def test_an_uncaught_error_end_event_is_an_incident_at_the_end_event(run):
-    body = document(
-        '<startEvent id="start"/><endEvent id="boom"><errorEventDefinition errorRef="e"/>'
-        "</endEvent>" + flows("start -> boom"),
-        roots='<error id="e" errorCode="BOOM"/>',
-    )
+    body = document('<startEvent id="start"/><endEvent id="boom"><errorEventDefinition errorRef="e"/>'
+                    "</endEvent>" + flows("start -> boom"), roots='<error id="e" errorCode="BOOM"/>')
     rt = run(body).start()
     [(node, error)] = rt.incidents
     assert node == "boom" and "'BOOM'" in error
@@ -82,8 +73,7 @@ def test_an_interrupting_timer_on_a_multi_instance_body_cancels_every_iteration(
         '<boundaryEvent id="late" attachedToRef="each"><timerEventDefinition>'
         "<timeDuration>PT1H</timeDuration>"
         '</timerEventDefinition></boundaryEvent><endEvent id="end"/><endEvent id="timeout"/>'
-        + flows("start -> each -> end", "late -> timeout")
-    )
+        + flows("start -> each -> end", "late -> timeout"))
     rt = run(body).start({"items": [1, 2, 3]})
     assert [k for _, k in rt.waiting].count("userTask") == 3
     rt.fire("late")
@@ -93,12 +83,10 @@ def test_an_interrupting_timer_on_a_multi_instance_body_cancels_every_iteration(
 
 
 def test_a_user_task_with_mappings_gets_inputs_and_only_its_outputs_leave(run):
-    task = (
-        '<userTask id="t"><extensionElements><zeebe:ioMapping>'
-        '<zeebe:input source="=total * 2" target="shown"/>'
-        '<zeebe:output source="=decision" target="approved"/></zeebe:ioMapping>'
-        "</extensionElements></userTask>"
-    )
+    task = ('<userTask id="t"><extensionElements><zeebe:ioMapping>'
+            '<zeebe:input source="=total * 2" target="shown"/>'
+            '<zeebe:output source="=decision" target="approved"/></zeebe:ioMapping>'
+            "</extensionElements></userTask>")
     body = document('<startEvent id="start"/>' + task + '<endEvent id="end"/>' + flows("start -> t -> end"))
     rt = run(body).start({"total": 4})
     rt.complete("t", {"decision": True, "note": "local only"})
@@ -106,9 +94,8 @@ def test_a_user_task_with_mappings_gets_inputs_and_only_its_outputs_leave(run):
 
 
 def test_cancelling_an_instance_removes_every_wait_and_reports_the_end(run):
-    body = document(
-        '<startEvent id="start"/><userTask id="t"/><endEvent id="end"/>' + flows("start -> t -> end")
-    )
+    body = document('<startEvent id="start"/><userTask id="t"/><endEvent id="end"/>'
+                    + flows("start -> t -> end"))
     rt = run(body).start()
     rt.do(lambda i: i.cancel(now=rt.now))
     assert rt.state == "cancelled"
@@ -118,10 +105,9 @@ def test_cancelling_an_instance_removes_every_wait_and_reports_the_end(run):
 
 
 def test_a_cancelled_call_activity_reports_its_child_for_cancelling(run):
-    body = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="other"/>'
-        '<endEvent id="end"/>' + flows("start -> call -> end")
-    )
+    body = document('<startEvent id="start"/><callActivity id="call" calledElement="other"/>'
+                    '<endEvent id="end"/>'
+                    + flows("start -> call -> end"))
     rt = run(body).start()
     rt.do(lambda i: i.cancel(now=rt.now))
     [cancelled] = rt.effects_of(CallCancelled)
@@ -129,34 +115,25 @@ def test_a_cancelled_call_activity_reports_its_child_for_cancelling(run):
 
 
 def test_the_engine_starts_processes_by_signal_and_by_message():
-    by_signal = document(
-        '<startEvent id="s"><signalEventDefinition signalRef="sig"/></startEvent>'
-        '<endEvent id="e"/>' + flows("s -> e"),
-        roots='<signal id="sig" name="restock"/>',
-        process_id="on_signal",
-    )
-    by_message = document(
-        '<startEvent id="s"><messageEventDefinition messageRef="m"/></startEvent>'
-        '<endEvent id="e"/>' + flows("s -> e"),
-        roots='<message id="m" name="order.created"/>',
-        process_id="on_message",
-    )
+    by_signal = document('<startEvent id="s"><signalEventDefinition signalRef="sig"/></startEvent>'
+                         '<endEvent id="e"/>' + flows("s -> e"), roots='<signal id="sig" name="restock"/>',
+                         process_id="on_signal")
+    by_message = document('<startEvent id="s"><messageEventDefinition messageRef="m"/></startEvent>'
+                          '<endEvent id="e"/>' + flows("s -> e"),
+                          roots='<message id="m" name="order.created"/>',
+                          process_id="on_message")
     engine = Engine(library_of(by_signal, by_message))
     assert engine.broadcast_signal("restock", {"sku": "A"}, now=T0) == 1
     assert engine.deliver_message("order.created", None, {"id": 1}, now=T0) is True
     assert engine.deliver_message("nobody.listens", None, None, now=T0) is False
     assert sorted((i.process_id, i.state) for i in engine.instances.values()) == [
-        ("on_message", "completed"),
-        ("on_signal", "completed"),
-    ]
+        ("on_message", "completed"), ("on_signal", "completed")]
 
 
 def test_the_engine_fires_due_timers_only_when_they_are_due():
-    body = document(
-        '<startEvent id="start"/><intermediateCatchEvent id="wait"><timerEventDefinition>'
-        "<timeDuration>PT10M</timeDuration></timerEventDefinition></intermediateCatchEvent>"
-        '<endEvent id="end"/>' + flows("start -> wait -> end")
-    )
+    body = document('<startEvent id="start"/><intermediateCatchEvent id="wait"><timerEventDefinition>'
+                    "<timeDuration>PT10M</timeDuration></timerEventDefinition></intermediateCatchEvent>"
+                    '<endEvent id="end"/>' + flows("start -> wait -> end"))
     engine = Engine(library_of(body))
     instance = engine.start("p", now=T0)
     assert engine.fire_due_timers(T0 + timedelta(minutes=5)) == 0
@@ -174,11 +151,9 @@ def test_a_retried_handler_sees_fewer_retries_left(run):
 
     handlers = Handlers()
     handlers.register("work", flaky)
-    body = document(
-        '<startEvent id="start"/><serviceTask id="t"><extensionElements>'
-        '<zeebe:taskDefinition type="work" retries="3"/></extensionElements></serviceTask>'
-        '<endEvent id="end"/>' + flows("start -> t -> end")
-    )
+    body = document('<startEvent id="start"/><serviceTask id="t"><extensionElements>'
+                    '<zeebe:taskDefinition type="work" retries="3"/></extensionElements></serviceTask>'
+                    '<endEvent id="end"/>' + flows("start -> t -> end"))
     rt = run(body, handlers=handlers).start()
     rt.retry("t")
     assert seen == [3, 2]
@@ -187,10 +162,9 @@ def test_a_retried_handler_sees_fewer_retries_left(run):
 
 def test_a_loop_without_a_wait_state_becomes_an_incident_instead_of_hanging(run, monkeypatch):
     monkeypatch.setattr(core, "MAX_STEPS", 500)
-    body = document(
-        '<startEvent id="start"/><task id="again"/><exclusiveGateway id="gw"/>'
-        '<endEvent id="end"/>' + flows("start -> again -> gw", "gw -> again: true", "gw -> end: false")
-    )
+    body = document('<startEvent id="start"/><task id="again"/><exclusiveGateway id="gw"/>'
+                    '<endEvent id="end"/>'
+                    + flows("start -> again -> gw", "gw -> again: true", "gw -> end: false"))
     rt = run(body)
     rt.start()
     [(_node, error)] = rt.incidents
@@ -203,8 +177,7 @@ def test_an_event_based_gateway_can_wait_on_a_receive_task(run):
         '<intermediateCatchEvent id="silence"><timerEventDefinition><timeDuration>P1D</timeDuration>'
         '</timerEventDefinition></intermediateCatchEvent><endEvent id="ok"/><endEvent id="chase"/>'
         + flows("start -> race", "race -> answer -> ok", "race -> silence -> chase"),
-        roots='<message id="m" name="customer.replied"/>',
-    )
+        roots='<message id="m" name="customer.replied"/>')
     rt = run(body).start()
     assert rt.waiting == [("answer", "receiveTask"), ("silence", "timer")]
     assert rt.message("customer.replied", None, {"text": "yes"})
@@ -219,15 +192,11 @@ def test_signal_and_escalation_event_sub_processes_start_in_their_scope(run):
         '<subProcess id="on_signal" triggeredByEvent="true">'
         '<startEvent id="sig_start" isInterrupting="false">'
         '<signalEventDefinition signalRef="sig"/></startEvent><endEvent id="sig_end"/>'
-        + flows("sig_start -> sig_end")
-        + "</subProcess>"
+        + flows("sig_start -> sig_end") + "</subProcess>"
         '<subProcess id="on_esc" triggeredByEvent="true"><startEvent id="esc_start" isInterrupting="false">'
         '<escalationEventDefinition escalationRef="esc"/></startEvent><endEvent id="esc_end"/>'
-        + flows("esc_start -> esc_end")
-        + "</subProcess>"
-        + flows("start -> shout -> work -> end"),
-        roots='<signal id="sig" name="recall"/><escalation id="esc" escalationCode="SLOW"/>',
-    )
+        + flows("esc_start -> esc_end") + "</subProcess>" + flows("start -> shout -> work -> end"),
+        roots='<signal id="sig" name="recall"/><escalation id="esc" escalationCode="SLOW"/>')
     rt = run(body).start()
     assert "on_esc" in rt.path
     assert rt.signal("recall") == 1
@@ -237,15 +206,11 @@ def test_signal_and_escalation_event_sub_processes_start_in_their_scope(run):
 
 def test_a_call_activity_can_pin_the_called_process_version():
     v1 = document('<startEvent id="s"/><endEvent id="e"/>' + flows("s -> e"), process_id="child")
-    v2 = document(
-        '<startEvent id="s"/><userTask id="new_step"/><endEvent id="e"/>' + flows("s -> new_step -> e"),
-        process_id="child",
-    )
-    parent = document(
-        '<startEvent id="start"/><callActivity id="call" calledElement="child" '
-        'camunda:calledElementBinding="version" camunda:calledElementVersion="1"/>'
-        '<endEvent id="end"/>' + flows("start -> call -> end")
-    )
+    v2 = document('<startEvent id="s"/><userTask id="new_step"/><endEvent id="e"/>'
+                  + flows("s -> new_step -> e"), process_id="child")
+    parent = document('<startEvent id="start"/><callActivity id="call" calledElement="child" '
+                      'camunda:calledElementBinding="version" camunda:calledElementVersion="1"/>'
+                      '<endEvent id="end"/>' + flows("start -> call -> end"))
     engine = Engine(library_of(v1, v2, parent))
     started = engine.start("p", now=T0)
     assert started.state == "completed"
@@ -259,8 +224,7 @@ def test_an_error_in_one_iteration_is_caught_by_the_boundary_of_the_multi_instan
         '<extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/>'
         "</extensionElements></multiInstanceLoopCharacteristics></serviceTask>"
         '<boundaryEvent id="bad" attachedToRef="each"><errorEventDefinition/></boundaryEvent>'
-        '<endEvent id="end"/><endEvent id="rejected"/>' + flows("start -> each -> end", "bad -> rejected")
-    )
+        '<endEvent id="end"/><endEvent id="rejected"/>' + flows("start -> each -> end", "bad -> rejected"))
 
     def check(ctx):
         if ctx.variables["item"] == "broken":
@@ -277,11 +241,8 @@ def test_an_instance_with_an_incident_on_one_branch_still_takes_messages_on_anot
     body = document(
         '<startEvent id="start"/><parallelGateway id="fork"/><exclusiveGateway id="stuck"/>'
         '<receiveTask id="hear" messageRef="m"/><task id="never"/><endEvent id="e1"/><endEvent id="e2"/>'
-        + flows(
-            "start -> fork", "fork -> stuck", "stuck -> never: false", "never -> e1", "fork -> hear -> e2"
-        ),
-        roots='<message id="m" name="ping"/>',
-    )
+        + flows("start -> fork", "fork -> stuck", "stuck -> never: false", "never -> e1",
+                "fork -> hear -> e2"), roots='<message id="m" name="ping"/>')
     engine = Engine(library_of(body))
     instance = engine.start("p", now=T0)
     assert instance.state == "failed"
@@ -294,8 +255,7 @@ def test_a_timer_cycle_with_an_end_date_stops_firing_after_it(run):
         '<startEvent id="start"/><userTask id="approve"/>'
         '<boundaryEvent id="remind" attachedToRef="approve" cancelActivity="false"><timerEventDefinition>'
         "<timeCycle>R/PT1H/2026-03-02T11:30:00Z</timeCycle></timerEventDefinition></boundaryEvent>"
-        '<endEvent id="end"/><endEvent id="nudged"/>' + flows("start -> approve -> end", "remind -> nudged")
-    )
+        '<endEvent id="end"/><endEvent id="nudged"/>' + flows("start -> approve -> end", "remind -> nudged"))
     rt = run(body).start()
     rt.fire("remind").fire("remind")
     assert rt.path.count("remind") == 2

@@ -119,27 +119,16 @@ def _render(tree: Any, xml: list[str], variables: dict[str, Any]) -> tuple[str, 
             xml.append(flow(last, join, None, f"f_{join}_{index}"))
         return split, join
     reset, merge, count, decide, out = (f"{p}{tree.id}" for p in ("lr", "lm", "li", "ld", "lx"))
-    xml.append(
-        f'<scriptTask id="{reset}" scriptFormat="feel" camunda:resultVariable="c{tree.id}">'
-        f"<script>0</script></scriptTask>"
-    )
-    xml.append(
-        f'<exclusiveGateway id="{merge}"/><exclusiveGateway id="{decide}" default="x{tree.id}"/>'
-        f'<exclusiveGateway id="{out}"/>'
-    )
-    xml.append(
-        f'<scriptTask id="{count}" scriptFormat="feel" camunda:resultVariable="c{tree.id}">'
-        f"<script>c{tree.id} + 1</script></scriptTask>"
-    )
+    xml.append(f'<scriptTask id="{reset}" scriptFormat="feel" camunda:resultVariable="c{tree.id}">'
+               f"<script>0</script></scriptTask>")
+    xml.append(f'<exclusiveGateway id="{merge}"/><exclusiveGateway id="{decide}" default="x{tree.id}"/>'
+               f'<exclusiveGateway id="{out}"/>')
+    xml.append(f'<scriptTask id="{count}" scriptFormat="feel" camunda:resultVariable="c{tree.id}">'
+               f"<script>c{tree.id} + 1</script></scriptTask>")
     first, last = _render(tree.body, xml, variables)
-    xml += [
-        flow(reset, merge),
-        flow(merge, first),
-        flow(last, count),
-        flow(count, decide),
-        flow(decide, merge, f"c{tree.id} < {tree.times}"),
-        flow(decide, out, None, f"x{tree.id}"),
-    ]
+    xml += [flow(reset, merge), flow(merge, first), flow(last, count), flow(count, decide),
+            flow(decide, merge, f"c{tree.id} < {tree.times}"),
+            flow(decide, out, None, f"x{tree.id}")]
     return reset, out
 
 

@@ -19,8 +19,7 @@ APPROVAL_LOOP = document(
     '<scriptTask id="count" scriptFormat="feel" camunda:resultVariable="n">'
     "<script>n + 1</script></scriptTask>"
     '<endEvent id="end"/>'
-    + flows("start -> check -> count -> more", "more -> check: n < 1000", "more -> end")
-)
+    + flows("start -> check -> count -> more", "more -> check: n < 1000", "more -> end"))
 
 
 def _user_task(instance: Instance) -> int:

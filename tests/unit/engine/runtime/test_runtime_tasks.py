@@ -12,31 +12,21 @@ from conveyor.engine.runtime import FormError, Handlers, JobCreated, MessageThro
 
 
 def _around(task: str, task_id: str = "t", roots: str = "") -> str:
-    return document(
-        '<startEvent id="start"/>' + task + '<endEvent id="end"/>' + flows(f"start -> {task_id} -> end"),
-        roots=roots,
-    )
+    return document('<startEvent id="start"/>' + task + '<endEvent id="end"/>'
+                    + flows(f"start -> {task_id} -> end"), roots=roots)
 
 
-SERVICE = (
-    '<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="payment.verify"/>'
-    '<zeebe:taskHeaders><zeebe:header key="provider" value="acme"/></zeebe:taskHeaders>'
-    "</extensionElements></serviceTask>"
-)
+SERVICE = '<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="payment.verify"/>' \
+          '<zeebe:taskHeaders><zeebe:header key="provider" value="acme"/></zeebe:taskHeaders>' \
+          '</extensionElements></serviceTask>'
 
 
 def test_a_service_task_calls_its_handler_and_merges_the_returned_variables(run):
     seen = {}
 
     def verify(ctx):
-        seen.update(
-            node=ctx.node_id,
-            type=ctx.task_type,
-            total=ctx.variables["total"],
-            headers=dict(ctx.headers),
-            key=ctx.business_key,
-            instance=ctx.instance_id,
-        )
+        seen.update(node=ctx.node_id, type=ctx.task_type, total=ctx.variables["total"],
+                    headers=dict(ctx.headers), key=ctx.business_key, instance=ctx.instance_id)
         return {"paid": True}
 
     handlers = Handlers()
@@ -44,14 +34,8 @@ def test_a_service_task_calls_its_handler_and_merges_the_returned_variables(run)
     rt = run(_around(SERVICE), handlers=handlers).start({"total": 10}, business_key="order-7")
     assert rt.state == "completed"
     assert rt.variables == {"total": 10, "paid": True}
-    assert seen == {
-        "node": "t",
-        "type": "payment.verify",
-        "total": 10,
-        "headers": {"provider": "acme"},
-        "key": "order-7",
-        "instance": "i1",
-    }
+    assert seen == {"node": "t", "type": "payment.verify", "total": 10, "headers": {"provider": "acme"},
+                    "key": "order-7", "instance": "i1"}
 
 
 def test_a_handler_cannot_change_variables_through_its_context(run):
@@ -128,12 +112,10 @@ def test_an_async_handler_runs_as_a_job_whose_failure_becomes_an_incident(run):
 
 def test_a_bpmn_error_from_a_job_takes_the_error_boundary(run):
     body = document(
-        '<startEvent id="start"/>'
-        + SERVICE
+        '<startEvent id="start"/>' + SERVICE
         + '<boundaryEvent id="declined" attachedToRef="t"><errorEventDefinition errorRef="e1"/>'
         + "</boundaryEvent>"
-        + '<endEvent id="end"/><endEvent id="refused"/>'
-        + flows("start -> t -> end", "declined -> refused"),
+        + '<endEvent id="end"/><endEvent id="refused"/>' + flows("start -> t -> end", "declined -> refused"),
         roots='<error id="e1" errorCode="CARD_DECLINED"/>',
     )
     rt = run(body).start()
@@ -148,9 +130,8 @@ def test_async_before_makes_a_job_before_the_task_runs(run):
     calls = []
     handlers = Handlers()
     handlers.register("payment.verify", lambda ctx: calls.append(1) or {"ran": True})
-    rt = run(
-        _around(SERVICE.replace("<serviceTask", '<serviceTask camunda:asyncBefore="true"')), handlers=handlers
-    ).start()
+    rt = run(_around(SERVICE.replace("<serviceTask", '<serviceTask camunda:asyncBefore="true"')),
+             handlers=handlers).start()
     assert rt.waiting == [("t", "job")] and calls == []
     rt.complete_job("t")
     assert calls == [1] and rt.state == "completed"
@@ -170,10 +151,8 @@ def test_a_service_task_expression_stores_its_value_in_the_result_variable(run):
 
 
 def test_a_feel_script_task_stores_its_result(run):
-    task = (
-        '<scriptTask id="t" scriptFormat="feel" camunda:resultVariable="vat">'
-        "<script>total * 0.2</script></scriptTask>"
-    )
+    task = ('<scriptTask id="t" scriptFormat="feel" camunda:resultVariable="vat">'
+            "<script>total * 0.2</script></scriptTask>")
     rt = run(_around(task)).start({"total": Decimal("100")})
     assert rt.variables["vat"] == Decimal("20.0")
 
@@ -187,12 +166,10 @@ def test_a_send_task_throws_its_message_for_the_caller_to_correlate(run):
 
 
 def test_input_and_output_mappings_keep_task_variables_local(run):
-    task = (
-        '<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="tax"/><zeebe:ioMapping>'
-        '<zeebe:input source="=total * 2" target="amount"/>'
-        '<zeebe:output source="=taxed" target="result"/>'
-        "</zeebe:ioMapping></extensionElements></serviceTask>"
-    )
+    task = ('<serviceTask id="t"><extensionElements><zeebe:taskDefinition type="tax"/><zeebe:ioMapping>'
+            '<zeebe:input source="=total * 2" target="amount"/>'
+            '<zeebe:output source="=taxed" target="result"/>'
+            "</zeebe:ioMapping></extensionElements></serviceTask>")
     handlers = Handlers()
     handlers.register("tax", lambda ctx: {"taxed": ctx.variables["amount"] + 1, "scratch": 1})
     rt = run(_around(task), handlers=handlers).start({"total": 10})

@@ -100,3 +100,5 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, (dt.time, dt.datetime)) and (a.tzinfo is None) != (b.tzinfo is None):
         return False
     return equal(a, b) is True
+
+

@@ -61,7 +61,9 @@ def before(a: Any, b: Any) -> bool:
         return _lt(a, b.start) or (_eq(a, b.start) and not b.start_included)
     if not b_range:
         return _lt(a.end, b) or (_eq(a.end, b) and not a.end_included)
-    return _lt(a.end, b.start) or ((not a.end_included or not b.start_included) and _eq(a.end, b.start))
+    return _lt(a.end, b.start) or (
+        (not a.end_included or not b.start_included) and _eq(a.end, b.start)
+    )
 
 
 @builtin("after", ("point1", "point2"), ("point", "range"), ("range", "point"), ("range1", "range2"))
@@ -74,7 +76,9 @@ def after(a: Any, b: Any) -> bool:
         return _lt(b.end, a) or (_eq(a, b.end) and not b.end_included)
     if not b_range:
         return _lt(b, a.start) or (_eq(a.start, b) and not a.start_included)
-    return _lt(b.end, a.start) or ((not b.end_included or not a.start_included) and _eq(b.end, a.start))
+    return _lt(b.end, a.start) or (
+        (not b.end_included or not a.start_included) and _eq(b.end, a.start)
+    )
 
 
 @builtin("meets", ("range1", "range2"))
