@@ -34,7 +34,7 @@ from conveyor.adapters.db.workflow_tables import user_tasks
 from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder
 from conveyor.domain.errors import PaymentDeclined
 from conveyor.domain.money import Money
-from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedger, SandboxPaymentProvider
+from conveyor.domain.payments import PaymentLedger, SandboxPaymentProvider
 from conveyor.domain.refunds import (
     HOLDING,
     OrderLineFacts,
@@ -75,17 +75,7 @@ def order_of(session: Session, order_id: str, *, field: str = "order_id") -> Sto
 
 
 def ledger_of(session: Session, order: StoredOrder) -> PaymentLedger:
-    entries = tuple(
-        PaymentEntry(
-            PaymentEntryKind(row.kind),
-            Money.from_minor(row.amount_minor, row.currency),
-            row.transaction_id,
-            row.at,
-            row.reason,
-        )
-        for row in SqlOrders(session).payment_entries(order.id)
-    )
-    return PaymentLedger(order.id, order.currency, entries)
+    return SqlOrders(session).payment_ledger(order.id, order.currency)
 
 
 def _account(session: Session, order_id: str, *, lock: bool = False) -> tuple[int, int]:

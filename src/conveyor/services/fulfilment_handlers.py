@@ -22,8 +22,7 @@ from typing import Any
 from conveyor.adapters.repositories.configuration import SqlConfiguration
 from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder
 from conveyor.domain.errors import PaymentDeclined
-from conveyor.domain.money import Money
-from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedger, SandboxPaymentProvider
+from conveyor.domain.payments import PaymentLedger, SandboxPaymentProvider
 from conveyor.domain.quality_check import QualityCheckDecision
 from conveyor.engine.runtime import HandlerContext
 from conveyor.errors import NotFound
@@ -53,17 +52,7 @@ def _order(ctx: HandlerContext, uow: SqlUnitOfWork, *, with_lines: bool = False)
 
 
 def _ledger(uow: SqlUnitOfWork, order: StoredOrder) -> PaymentLedger:
-    entries = tuple(
-        PaymentEntry(
-            PaymentEntryKind(row.kind),
-            Money.from_minor(row.amount_minor, row.currency),
-            row.transaction_id,
-            row.at,
-            row.reason,
-        )
-        for row in SqlOrders(uow.session).payment_entries(order.id)
-    )
-    return PaymentLedger(order.id, order.currency, entries)
+    return SqlOrders(uow.session).payment_ledger(order.id, order.currency)
 
 
 def _store_new_entries(uow: SqlUnitOfWork, before: PaymentLedger, after: PaymentLedger, step: str) -> None:

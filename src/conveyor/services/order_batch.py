@@ -80,6 +80,7 @@ from conveyor.services.orders import (
     BUSY_ATTEMPTS,
     _idempotency_conflict,
     _is_busy,
+    checked_against_channel,
     place_order,
 )
 from conveyor.services.pick_lists import new_pick_list_id
@@ -533,17 +534,7 @@ class _Batch:
             known_skus=known_skus,
             catalog_prices={sku: products[sku].price for sku in known_skus},
         )
-        if order.currency != channel.currency:
-            raise InvalidInput(
-                f"Channel {channel_code} sells in {channel.currency}, the order is in {order.currency}",
-                errors=[{"loc": ["currency"], "path": "currency", "msg": f"must be {channel.currency}"}],
-            )
-        token = draft.get("payment_token")
-        if token is not None and not isinstance(token, str):
-            raise InvalidInput(
-                "payment_token must be text",
-                errors=[{"loc": ["payment_token"], "path": "payment_token", "msg": "must be text"}],
-            )
+        token = checked_against_channel(order, channel, channel_code, draft)
         return order, token
 
     def _read_stock(self, session: Session, skus: Sequence[str], *, lock: bool) -> None:

@@ -70,6 +70,24 @@ def _idempotency_conflict(key: str) -> Conflict:
     )
 
 
+def checked_against_channel(
+    order: Any, channel: Any, channel_code: str, draft: Mapping[str, Any]
+) -> str | None:
+    """The draft's payment token, once the order's currency is the channel's (else InvalidInput naming it)."""
+    if order.currency != channel.currency:
+        raise InvalidInput(
+            f"Channel {channel_code} sells in {channel.currency}, the order is in {order.currency}",
+            errors=[{"loc": ["currency"], "path": "currency", "msg": f"must be {channel.currency}"}],
+        )
+    token = draft.get("payment_token")
+    if token is not None and not isinstance(token, str):
+        raise InvalidInput(
+            "payment_token must be text",
+            errors=[{"loc": ["payment_token"], "path": "payment_token", "msg": "must be text"}],
+        )
+    return token
+
+
 def place_order(
     uow_factory: Any,
     workflow: ProcessStarter,
@@ -164,17 +182,7 @@ def _place(
             known_skus=known_skus,
             catalog_prices=prices,
         )
-        if order.currency != channel.currency:
-            raise InvalidInput(
-                f"Channel {channel_code} sells in {channel.currency}, the order is in {order.currency}",
-                errors=[{"loc": ["currency"], "path": "currency", "msg": f"must be {channel.currency}"}],
-            )
-        token = draft.get("payment_token")
-        if token is not None and not isinstance(token, str):
-            raise InvalidInput(
-                "payment_token must be text",
-                errors=[{"loc": ["payment_token"], "path": "payment_token", "msg": "must be text"}],
-            )
+        token = checked_against_channel(order, channel, channel_code, draft)
         repo.add(order, idempotency_key=idempotency_key, payment_token=token, at=now)
         uow.session.flush()
         order_status.milestone(

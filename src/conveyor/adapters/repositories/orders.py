@@ -27,6 +27,7 @@ from conveyor.adapters.db.order_tables import (
 from conveyor.domain.addresses import Address
 from conveyor.domain.money import Money
 from conveyor.domain.orders import Order
+from conveyor.domain.payments import PaymentEntry, PaymentEntryKind, PaymentLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +325,20 @@ class SqlOrders:
             .order_by(payment_entries.c.id)
         )
         return list(self._s.execute(query))
+
+    def payment_ledger(self, order_id: str, currency: str) -> PaymentLedger:
+        """The order's payment ledger (authorizations, captures, voids, refunds) from its stored entries."""
+        entries = tuple(
+            PaymentEntry(
+                PaymentEntryKind(row.kind),
+                Money.from_minor(row.amount_minor, row.currency),
+                row.transaction_id,
+                row.at,
+                row.reason,
+            )
+            for row in self.payment_entries(order_id)
+        )
+        return PaymentLedger(order_id, currency, entries)
 
     # --- pick lists ---------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import buffered_messages, process_instances, user_tasks, waits
 from conveyor.engine.runtime import Handlers, Instance, Wait
-from conveyor.services.workflow.persist import _dumps, _form, _history_data
+from conveyor.services.workflow.persist import _dumps, _history_data, task_row
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
 _HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
@@ -133,7 +133,7 @@ class InstanceBatch:
         tasks = []
         for wait in after:
             if wait.kind == "userTask" and wait.task is not None:
-                tasks.append(_task_row(instance.id, wait, now))
+                tasks.append(task_row(instance.id, wait, now))
                 events.append({"type": "task.created", "instance_id": instance.id, "node": wait.node})
         events.append({"type": "process_instance.started", "id": instance.id, "process": process})
         return StagedStart(
@@ -251,24 +251,4 @@ def _wait_row(instance_id: str, wait: Wait) -> dict[str, Any]:
         "correlation_key": wait.correlation_key,
         "signal_name": wait.signal_name,
         "due_at": wait.due,
-    }
-
-
-def _task_row(instance_id: str, wait: Wait, now: datetime) -> dict[str, Any]:
-    task = wait.task
-    assert task is not None
-    return {
-        "instance_id": instance_id,
-        "wait_id": wait.id,
-        "node_id": wait.node,
-        "name": task.name,
-        "assignee": task.assignee,
-        "candidate_groups": list(task.candidate_groups),
-        "candidate_users": list(task.candidate_users),
-        "candidate_groups_text": "," + ",".join(task.candidate_groups) + ",",
-        "due_at": task.due_date,
-        "priority": task.priority,
-        "form": _form(wait),
-        "state": "created",
-        "created_at": now,
     }

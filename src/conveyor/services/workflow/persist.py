@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from conveyor.adapters.workflow.instances import InstanceRow, InstanceStore
@@ -47,6 +47,27 @@ def _form(wait: Wait) -> dict[str, Any] | None:
             }
             for f in task.form_fields
         ],
+    }
+
+
+def task_row(instance_id: str, wait: Wait, now: datetime) -> dict[str, Any]:
+    """The user_tasks row for a user-task wait that just opened."""
+    task = wait.task
+    assert task is not None
+    return {
+        "instance_id": instance_id,
+        "wait_id": wait.id,
+        "node_id": wait.node,
+        "name": task.name,
+        "assignee": task.assignee,
+        "candidate_groups": list(task.candidate_groups),
+        "candidate_users": list(task.candidate_users),
+        "candidate_groups_text": "," + ",".join(task.candidate_groups) + ",",
+        "due_at": task.due_date,
+        "priority": task.priority,
+        "form": _form(wait),
+        "state": "created",
+        "created_at": now,
     }
 
 
@@ -206,24 +227,7 @@ class StepWriter:
         tasks = []
         for wait in added:
             if wait.kind == "userTask" and wait.task is not None:
-                task = wait.task
-                tasks.append(
-                    {
-                        "instance_id": row.id,
-                        "wait_id": wait.id,
-                        "node_id": wait.node,
-                        "name": task.name,
-                        "assignee": task.assignee,
-                        "candidate_groups": list(task.candidate_groups),
-                        "candidate_users": list(task.candidate_users),
-                        "candidate_groups_text": "," + ",".join(task.candidate_groups) + ",",
-                        "due_at": task.due_date,
-                        "priority": task.priority,
-                        "form": _form(wait),
-                        "state": "created",
-                        "created_at": ctx.now,
-                    }
-                )
+                tasks.append(task_row(row.id, wait, ctx.now))
                 ctx.uow.record({"type": "task.created", "instance_id": row.id, "node": wait.node})
             elif wait.kind == "incident":
                 if self.will_retry(ctx, row, wait):
