@@ -29,7 +29,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, SessionTransaction
 
 from conveyor.adapters.db.outbox_tables import outbox
-from conveyor.adapters.db.raw import raw_sql
+from conveyor.adapters.db.raw import RawSql, raw_sql
 from conveyor.services.events import rfc3339, to_cloud_event
 
 #: the advisory lock key outbox writers share on PostgreSQL ("conv" in ASCII)
@@ -51,10 +51,15 @@ def write(session: Session, events: Sequence[object], *, now: datetime | None = 
     values converted here (times as UTC; ``data`` as JSON text), the same values
     ``UtcDateTime``/``JSON`` would store.
     """
+    if events:
+        write_raw(raw_sql(session), events, now=now)
+
+
+def write_raw(raw: RawSql, events: Sequence[object], *, now: datetime | None = None) -> None:
+    """``write`` on a transaction's ``RawSql`` (a unit of work that has no session yet)."""
     if not events:
         return
     committed_at = now or datetime.now(UTC)
-    raw = raw_sql(session)
     committed = raw.time(committed_at)
     rows = []
     for recorded in events:
@@ -131,11 +136,16 @@ class RecordedEvents:
     stay in the list (callers read ``uow.events`` after committing).
     """
 
-    def __init__(self, session: Session, events: list[object]) -> None:
+    def __init__(self, session: Session | None, events: list[object]) -> None:
         self.events = events
         self.written = 0
         # weak: a savepoint that committed is forgotten with its transaction object
         self._marks: WeakKeyDictionary[SessionTransaction, int] = WeakKeyDictionary()
+        if session is not None:
+            self.attach(session)
+
+    def attach(self, session: Session) -> None:
+        """Follow ``session``'s savepoints and rollbacks (a unit of work may make its session late)."""
         # found by the Session-wide listeners below (registering listeners per session costs
         # more than a short transaction's statements)
         session.info[_RECORDED_KEY] = self

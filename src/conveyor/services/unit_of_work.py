@@ -9,6 +9,10 @@ everything back, so a use case either happens completely or not at all. Domain
 events recorded during the block are written to the outbox by ``commit()`` in
 the same transaction (``services/outbox.py``), so they exist exactly when the
 change committed; they also stay in ``events`` for the caller.
+
+``LeanUnitOfWork`` is the same contract on a bare connection: its ORM session
+is made the first time something asks for it. The workflow runtime runs its
+steps in one (see its docstring for why).
 """
 
 from __future__ import annotations
@@ -16,22 +20,23 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.api_tokens import SqlApiTokenRepository
+from conveyor.adapters.db.raw import RawSql, bind_raw_sql, raw_sql
 from conveyor.services import events, outbox
 
 
 class SqlUnitOfWork:
     """A session and its transaction, with the repositories bound to it."""
 
-    api_tokens: SqlApiTokenRepository
-
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
         self.events: list[object] = []
         self._recorded: outbox.RecordedEvents | None = None
+        self._api_tokens: SqlApiTokenRepository | None = None
 
     @property
     def session(self) -> Session:
@@ -39,13 +44,24 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside a `with uow:` block")
         return self._session
 
+    @property
+    def raw(self) -> RawSql:
+        """The open transaction's DBAPI cursor (``adapters/db/raw.py``), for hot-path statements."""
+        return raw_sql(self.session)
+
+    @property
+    def api_tokens(self) -> SqlApiTokenRepository:
+        if self._api_tokens is None:
+            self._api_tokens = SqlApiTokenRepository(self.session)
+        return self._api_tokens
+
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open; create a new one per use case")
         self._session = self._session_factory()
         self.events = []
         self._recorded = outbox.RecordedEvents(self._session, self.events)
-        self.api_tokens = SqlApiTokenRepository(self._session)
+        self._api_tokens = None
         return self
 
     def __exit__(
@@ -78,3 +94,109 @@ class SqlUnitOfWork:
     def record(self, event: object) -> None:
         """Remember a domain event (a dict with a ``type``) for the outbox; ``commit()`` writes it."""
         self.events.append(events.check(event))
+
+
+class LeanUnitOfWork(SqlUnitOfWork):
+    """A unit of work that makes its ORM session only when something asks for one.
+
+    The transaction is opened on one pooled connection when the block is entered
+    (``write=True``: SQLite's ``BEGIN IMMEDIATE``, so concurrent writers queue on the
+    busy timeout instead of failing later); ``raw`` is its DBAPI cursor. A workflow
+    step that only moves tokens writes everything through ``raw`` and never pays for
+    a Session, whose set-up, commit and close cost about as much as the step's own
+    statements. Code that does ask for ``session`` (a handler, an incident, a job)
+    gets one joined to the same transaction: its savepoints are savepoints of that
+    transaction, its rollback rolls the whole transaction back, and ``commit()``
+    flushes it and commits the connection, outbox rows included, all at once.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True) -> None:
+        super().__init__(session_factory)
+        self._write = write
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self._raw: RawSql | None = None
+
+    def _begin(self) -> Connection:
+        connection = self._connection
+        if connection is None:
+            raise RuntimeError("use the unit of work inside a `with uow:` block")
+        if self._transaction is None:  # entered, or used again after a commit or rollback
+            self._transaction = connection.begin()
+        return connection
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            connection = self._begin()
+            session = self._session_factory(bind=connection, join_transaction_mode="rollback_only")
+            bind_raw_sql(session, self.raw)
+            assert self._recorded is not None
+            self._recorded.attach(session)
+            self._session = session
+        return self._session
+
+    @property
+    def raw(self) -> RawSql:
+        connection = self._begin()
+        if self._raw is None:
+            self._raw = RawSql(connection)
+        return self._raw
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already open; create a new one per use case")
+        engine = self._session_factory.kw["bind"]
+        connection = engine.connect()
+        if self._write:
+            connection.execution_options(conveyor_sqlite_immediate=True)
+        self._connection = connection
+        self.events = []
+        self._recorded = outbox.RecordedEvents(None, self.events)
+        self._api_tokens = None
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if self._recorded is not None:
+            self._recorded.discard_unwritten()
+        try:
+            self._end_session()
+        finally:
+            self._transaction = None
+            self._raw = None
+            if connection is not None:
+                connection.close()  # rolls back whatever did not commit
+
+    def _end_session(self) -> None:
+        session, self._session = self._session, None
+        self._api_tokens = None
+        if session is not None:
+            session.close()  # leaves the connection's transaction alone (rollback_only)
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+        unwritten = self._recorded.unwritten() if self._recorded is not None else []
+        if unwritten:
+            outbox.write_raw(self.raw, unwritten)
+        transaction, self._transaction = self._transaction, None
+        self._end_session()
+        if transaction is not None:
+            transaction.commit()
+        if self._recorded is not None:
+            self._recorded.mark_written()
+
+    def rollback(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        self._end_session()
+        if transaction is not None:
+            transaction.rollback()
+        if self._recorded is not None:
+            self._recorded.discard_unwritten()

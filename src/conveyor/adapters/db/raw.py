@@ -8,16 +8,20 @@ it; everything else goes through SQLAlchemy as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 #: how SQLAlchemy stores a DateTime in SQLite (read back by ``UtcDateTime``)
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+#: a session, or what makes one on first use (a unit of work whose session is made late)
+SessionSource = Session | Callable[[], Session]
 _RAW_KEY = "conveyor.raw_sql"
+_FIXED_KEY = "conveyor.raw_sql_fixed"
 
 
 class RawSql:
@@ -35,8 +39,8 @@ class RawSql:
 
     __slots__ = ("_cursor", "_dialect", "_error", "_sql", "postgres")
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
+    def __init__(self, source: Session | Connection) -> None:
+        connection = source.connection() if isinstance(source, Session) else source
         self._dialect = connection.dialect
         self.postgres = self._dialect.name == "postgresql"
         dbapi_connection = connection.connection.driver_connection
@@ -84,6 +88,9 @@ class RawSql:
 
 def raw_sql(session: Session) -> RawSql:
     """The session's ``RawSql`` for its current transaction (made once per transaction)."""
+    fixed: RawSql | None = session.info.get(_FIXED_KEY)
+    if fixed is not None:
+        return fixed
     transaction = session.get_transaction()
     cached = session.info.get(_RAW_KEY)
     if cached is not None and transaction is not None and cached[0] is transaction:
@@ -92,3 +99,13 @@ def raw_sql(session: Session) -> RawSql:
     raw = RawSql(session)
     session.info[_RAW_KEY] = (session.get_transaction(), raw)
     return raw
+
+
+def bind_raw_sql(session: Session, raw: RawSql) -> None:
+    """``raw_sql(session)`` is ``raw`` from now on (a session joined to one connection's transaction)."""
+    session.info[_FIXED_KEY] = raw
+
+
+def resolve(source: SessionSource) -> Session:
+    """The session of ``source`` (made now if ``source`` makes it)."""
+    return source if isinstance(source, Session) else source()

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from conveyor.adapters.db.raw import RawSql, raw_sql
+from conveyor.adapters.db.raw import RawSql, SessionSource, raw_sql, resolve
 from conveyor.adapters.db.workflow_tables import (
     incidents,
     user_tasks,
@@ -86,10 +86,20 @@ _json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class InstanceStore:
-    def __init__(self, session: Session, raw: RawSql | None = None) -> None:
-        self._s = session
+    """Instances, waits, user tasks, incidents and history of one transaction.
+
+    ``session`` may be a callable that makes the session: the hot statements go through
+    ``raw`` and never need one (``services/unit_of_work.LeanUnitOfWork``).
+    """
+
+    def __init__(self, session: SessionSource, raw: RawSql | None = None) -> None:
+        self._source = session
         self._raw_sql = raw
-        self._postgres = raw.postgres if raw is not None else session.get_bind().dialect.name == "postgresql"
+        self._postgres = raw.postgres if raw is not None else self._s.get_bind().dialect.name == "postgresql"
+
+    @property
+    def _s(self) -> Session:
+        return resolve(self._source)
 
     @property
     def _raw(self) -> RawSql:

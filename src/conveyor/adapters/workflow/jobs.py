@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from conveyor.adapters.db.raw import SessionSource, resolve
 from conveyor.adapters.db.workflow_tables import jobs
 
 
@@ -66,9 +67,18 @@ def write_transaction(session: Session) -> None:
 
 
 class JobStore:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+    """Jobs of one transaction; ``session`` may be a callable that makes it on first use."""
+
+    def __init__(self, session: SessionSource) -> None:
+        self._source = session
+
+    @property
+    def _s(self) -> Session:
+        return resolve(self._source)
+
+    @property
+    def _postgres(self) -> bool:
+        return self._s.get_bind().dialect.name == "postgresql"
 
     def add(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

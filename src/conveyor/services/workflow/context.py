@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from conveyor.adapters.workflow.instances import InstanceStore
+from conveyor.adapters.workflow.jobs import JobStore
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
 #: more follow-ups than this in one transaction is a loop between models (signals, messages)
@@ -47,6 +51,16 @@ class StepContext:
     completed_waits: set[tuple[str, int]] = field(default_factory=set)
     #: (instance id, wait id) of timer cycles whose job this transaction moved to their next time
     moved_waits: set[tuple[str, int]] = field(default_factory=set)
+
+    def session(self) -> Session:
+        return self.uow.session
+
+    def instances(self) -> InstanceStore:
+        """The instance store of this transaction (its session is made only if a statement needs it)."""
+        return InstanceStore(self.session, self.uow.raw)
+
+    def jobs(self) -> JobStore:
+        return JobStore(self.session)
 
     def later(self, action: Callable[[StepContext], None]) -> None:
         if len(self.follow_ups) >= MAX_FOLLOW_UPS:

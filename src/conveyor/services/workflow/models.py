@@ -16,8 +16,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy.orm import Session
-
+from conveyor.adapters.db.raw import SessionSource, resolve
 from conveyor.adapters.workflow.definitions import DefinitionRow, DefinitionStore
 from conveyor.engine.bpmn import parse_bpmn
 from conveyor.engine.dmn import parse_dmn
@@ -38,13 +37,13 @@ class DeployedModels:
         self._lock = threading.Lock()
         self._checked_at = float("-inf")
 
-    def refresh(self, session: Session, *, max_age: float = 0.0) -> None:
+    def refresh(self, session: SessionSource, *, max_age: float = 0.0) -> None:
         """Load every definition deployed since the last refresh (unless checked within ``max_age`` s)."""
         now = time.monotonic()
         if now - self._checked_at < max_age:
             return
         self._checked_at = now
-        store = DefinitionStore(session)
+        store = DefinitionStore(resolve(session))
         if store.last_deployment_id() <= self._seen:
             return
         with self._lock:
@@ -64,7 +63,7 @@ class DeployedModels:
             self.library.add_process(spec, version=row.version)
             self._ids[(row.key, row.version)] = row.id
 
-    def process(self, session: Session, key: str, version: int | None = None) -> CompiledProcess:
+    def process(self, session: SessionSource, key: str, version: int | None = None) -> CompiledProcess:
         """The compiled process (latest version unless ``version``); ``NotFound`` names the known ones."""
         if (key, version) not in self._ids:
             self.refresh(

@@ -117,7 +117,7 @@ class Workflow(WorkflowRuntime):
         """Complete a user task with form data (validated against its form)."""
 
         def work(ctx: StepContext) -> Stepped:
-            store = InstanceStore(ctx.uow.session)
+            store = ctx.instances()
             # the task and its instance (locked) in one statement
             found = store.task_with_instance(task_id)
             if found is None:

@@ -119,9 +119,8 @@ class StepWriter:
     def write(
         self, ctx: StepContext, row: InstanceRow, instance: Instance, before: Mapping[int, Wait], *, new: bool
     ) -> None:
-        session = ctx.uow.session
-        store = InstanceStore(session)
-        job_store = JobStore(session)
+        store = ctx.instances()
+        job_store = ctx.jobs()
         now = ctx.now
         saved = instance.to_state()
         root = saved["root"]

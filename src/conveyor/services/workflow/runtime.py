@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conveyor.adapters.workflow.instances import InstanceRow, InstanceStore, StaleInstance
-from conveyor.adapters.workflow.jobs import write_transaction
+from conveyor.adapters.workflow.instances import InstanceRow, StaleInstance
 from conveyor.engine.runtime import (
     CallCancelled,
     CallRequested,
@@ -37,7 +36,7 @@ from conveyor.engine.runtime import (
 )
 from conveyor.errors import Conflict, NotFound
 from conveyor.logs import get_logger
-from conveyor.services.unit_of_work import SqlUnitOfWork
+from conveyor.services.unit_of_work import LeanUnitOfWork, SqlUnitOfWork
 from conveyor.services.workflow import messaging
 from conveyor.services.workflow.context import StepContext
 from conveyor.services.workflow.engine_binding import engine_handlers
@@ -87,10 +86,9 @@ class WorkflowRuntime:
     def transaction(self, work: Callable[[StepContext], T], *, now: datetime | None = None) -> T:
         """Run ``work`` and its follow-ups in a new transaction, retrying lost races; commit."""
         for _ in range(self.settings.step_retries):
-            uow = SqlUnitOfWork(self.session_factory)
+            uow = LeanUnitOfWork(self.session_factory, write=True)
             try:
                 with uow:
-                    write_transaction(uow.session)
                     result = self.within(uow, work, now=now)
                     uow.commit()
                     return result
@@ -131,13 +129,12 @@ class WorkflowRuntime:
         ``loaded``: the instance row, already read (and locked) by the caller in this
         transaction, as ``InstanceStore.load`` returns it.
         """
-        session = ctx.uow.session
-        row = loaded if loaded is not None else InstanceStore(session).load(instance_id)
+        row = loaded if loaded is not None else ctx.instances().load(instance_id)
         if row is None:
             raise NotFound(f"No process instance {instance_id!r}")
         if row.state in ENDED:
             raise Conflict(f"Process instance {instance_id} is {row.state}; it accepts no more operations")
-        self.models.process(session, row.process_key, row.version)
+        self.models.process(ctx.session, row.process_key, row.version)
         instance = Instance.from_state(
             self.models.library, json.loads(row.engine_state), engine_handlers(self.registry, ctx)
         )
@@ -158,8 +155,7 @@ class WorkflowRuntime:
         start_event: str | None = None,
         parent: tuple[str, int] | None = None,
     ) -> InstanceRow:
-        session = ctx.uow.session
-        compiled = self.models.process(session, process, version)
+        compiled = self.models.process(ctx.session, process, version)
         instance = Instance.start(
             self.models.library,
             process,
