@@ -20,6 +20,7 @@ raises at once, where the stack trace still points at it.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -72,21 +73,41 @@ def check(event: object) -> Mapping[str, Any]:
     return event
 
 
-def to_cloud_event(event: object, *, now: datetime | None = None) -> CloudEvent:
-    """The CloudEvents envelope of one recorded event (a new ``id`` each call)."""
-    recorded = check(event)
+def to_cloud_event(event: object, *, now: datetime | None = None, checked: bool = False) -> CloudEvent:
+    """The CloudEvents envelope of one recorded event (a new ``id`` each call).
+
+    ``checked``: ``event`` already passed ``check`` (the unit of work checks what it records).
+    """
+    recorded: Mapping[str, Any] = event if checked else check(event)  # type: ignore[assignment]
     kind: str = recorded["type"]
-    noun = kind.split(".", 1)[0]
+    source = _SOURCES.get(kind)
+    if source is None:
+        noun = kind.split(".", 1)[0]
+        source = _SOURCES[kind] = f"/conveyor/{'workflow' if noun in WORKFLOW_NOUNS else noun}"
     subject = next((recorded[key] for key in SUBJECT_KEYS if recorded.get(key) not in (None, "")), None)
     data = {key: json_safe(value) for key, value in recorded.items() if key != "type"}
+    at = recorded.get("at")
     return CloudEvent(
-        id=str(uuid.uuid4()),
+        id=new_event_id(),
         type=kind,
-        source=f"/conveyor/{'workflow' if noun in WORKFLOW_NOUNS else noun}",
+        source=source,
         subject=None if subject is None else str(subject),
-        time=_occurred_at(recorded.get("at")) or now or datetime.now(UTC),
+        time=(_occurred_at(at) if at is not None else None) or now or datetime.now(UTC),
         data=data,
     )
+
+
+#: event type -> its CloudEvents ``source`` (types are few; worked out once each)
+_SOURCES: dict[str, str] = {}
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID in its usual text form, as ``str(uuid.uuid4())`` at a third of the cost."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = "89ab"
 
 
 def _occurred_at(value: object) -> datetime | None:

@@ -63,7 +63,7 @@ def write_raw(raw: RawSql, events: Sequence[object], *, now: datetime | None = N
     committed = raw.time(committed_at)
     rows = []
     for recorded in events:
-        cloud = to_cloud_event(recorded, now=committed_at)
+        cloud = to_cloud_event(recorded, now=committed_at, checked=True)
         rows.append(
             (
                 cloud.id,

@@ -53,7 +53,7 @@ class Instance:
     ) -> Instance:
         """Start ``process_id`` (latest version unless ``version``) and run until it waits."""
         proc = library.process(process_id, version)
-        core = Core(proc, library, handlers or Handlers(), instance_id or os.urandom(12).hex(), business_key)
+        core = Core(proc, library, handlers or Handlers(), instance_id or new_instance_id(now), business_key)
         core.record_history = record_history
         core.parent = parent
         core.now = now
@@ -401,3 +401,15 @@ def _throw(core: Core, token: Token, code: str, message: str, variables: Mapping
 
 
 __all__ = ["Instance"]
+
+
+def new_instance_id(now: datetime) -> str:
+    """24 hex digits: the start time in milliseconds, then 48 random bits.
+
+    Ids that grow with time keep a database's indexes on instance ids (the instances' own,
+    their waits, tasks, history and events) appending at one end, instead of landing on a
+    random page of each index at every step; 48 random bits keep ids started in the same
+    millisecond apart.
+    """
+    millis = max(int(now.timestamp() * 1000), 0) & 0xFFFF_FFFF_FFFF
+    return f"{millis:012x}{os.urandom(6).hex()}"
