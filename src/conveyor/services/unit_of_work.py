@@ -20,7 +20,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection, Engine, PoolProxiedConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.api_tokens import SqlApiTokenRepository
@@ -99,36 +100,70 @@ class SqlUnitOfWork:
 class LeanUnitOfWork(SqlUnitOfWork):
     """A unit of work that makes its ORM session only when something asks for one.
 
-    The transaction is opened on one pooled connection when the block is entered
-    (``write=True``: SQLite's ``BEGIN IMMEDIATE``, so concurrent writers queue on the
-    busy timeout instead of failing later); ``raw`` is its DBAPI cursor. A workflow
-    step that only moves tokens writes everything through ``raw`` and never pays for
-    a Session, whose set-up, commit and close cost about as much as the step's own
-    statements. Code that does ask for ``session`` (a handler, an incident, a job)
-    gets one joined to the same transaction: its savepoints are savepoints of that
-    transaction, its rollback rolls the whole transaction back, and ``commit()``
-    flushes it and commits the connection, outbox rows included, all at once.
+    The transaction runs on one pooled DBAPI connection, checked out when the block is
+    entered (``write=True``: SQLite's ``BEGIN IMMEDIATE`` at once, so concurrent writers
+    queue on the busy timeout instead of failing later); ``raw`` is its cursor. A workflow
+    step that only moves tokens writes everything through ``raw`` and commits on the
+    driver: it never pays for a Session nor for SQLAlchemy's ``Connection`` around the
+    pooled connection, whose set-up, begin, commit and close cost about as much as the
+    step's own statements. Code that does ask for ``session`` (a handler, an incident, a
+    job) gets one on a ``Connection`` that wraps the same pooled connection and joins the
+    open transaction: its savepoints are savepoints of that transaction, its rollback
+    rolls the whole transaction back, and ``commit()`` flushes it and commits everything,
+    outbox rows included, at once.
     """
 
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True) -> None:
         super().__init__(session_factory)
         self._write = write
+        self._engine: Engine = session_factory.kw["bind"]
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._pooled: PoolProxiedConnection | None = None
+        #: SQLAlchemy's Connection over ``_pooled``, made with the first session
         self._connection: Connection | None = None
-        self._transaction: RootTransaction | None = None
+        #: a transaction is open on the driver (while ``_connection`` is None)
+        self._open = False
         self._raw: RawSql | None = None
 
-    def _begin(self) -> Connection:
-        connection = self._connection
-        if connection is None:
+    def _begin(self) -> PoolProxiedConnection:
+        pooled = self._pooled
+        if pooled is None:
             raise RuntimeError("use the unit of work inside a `with uow:` block")
-        if self._transaction is None:  # entered, or used again after a commit or rollback
-            self._transaction = connection.begin()
-        return connection
+        connection = self._connection
+        if connection is not None:
+            if not connection.in_transaction():
+                connection.begin()
+        elif not self._open:
+            if self._sqlite:  # PostgreSQL's driver opens the transaction with the first statement
+                self._driver(pooled, "BEGIN IMMEDIATE" if self._write else "BEGIN")
+            self._open = True
+        return pooled
+
+    def _driver(self, pooled: PoolProxiedConnection, statement: str) -> None:
+        """``BEGIN``/``COMMIT``/``ROLLBACK`` on the driver; its errors re-raised as SQLAlchemy's."""
+        dbapi = self._engine.dialect.loaded_dbapi
+        try:
+            if statement == "COMMIT":
+                pooled.commit()
+            elif statement == "ROLLBACK":
+                pooled.rollback()
+            else:
+                pooled.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except dbapi.Error as err:
+            raise DBAPIError.instance(statement, (), err, dbapi.Error, dialect=self._engine.dialect) from err
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            connection = self._begin()
+            pooled = self._begin()
+            connection = self._connection
+            if connection is None:
+                # SQLAlchemy's view of the transaction already open on the driver: SQLite's
+                # ``begin`` listener sees the driver in a transaction and emits no BEGIN
+                connection = Connection(self._engine, connection=pooled)
+                connection.execution_options(conveyor_sqlite_immediate=self._write)
+                connection.begin()
+                self._connection, self._open = connection, False
             session = self._session_factory(bind=connection, join_transaction_mode="rollback_only")
             bind_raw_sql(session, self.raw)
             assert self._recorded is not None
@@ -138,23 +173,23 @@ class LeanUnitOfWork(SqlUnitOfWork):
 
     @property
     def raw(self) -> RawSql:
-        connection = self._begin()
+        pooled = self._begin()
         if self._raw is None:
-            self._raw = RawSql(connection)
+            self._raw = RawSql((self._engine.dialect, pooled.driver_connection))
         return self._raw
 
     def __enter__(self) -> Self:
-        if self._connection is not None:
+        if self._pooled is not None:
             raise RuntimeError("this unit of work is already open; create a new one per use case")
-        engine = self._session_factory.kw["bind"]
-        connection = engine.connect()
-        if self._write:
-            connection.execution_options(conveyor_sqlite_immediate=True)
-        self._connection = connection
+        self._pooled = self._engine.raw_connection()
         self.events = []
         self._recorded = outbox.RecordedEvents(None, self.events)
         self._api_tokens = None
-        self._begin()
+        try:
+            self._begin()
+        except BaseException:
+            self._close()
+            raise
         return self
 
     def __exit__(
@@ -163,16 +198,22 @@ class LeanUnitOfWork(SqlUnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
         if self._recorded is not None:
             self._recorded.discard_unwritten()
+        self._close()
+
+    def _close(self) -> None:
+        pooled, connection = self._pooled, self._connection
+        self._pooled = self._connection = self._raw = None
+        self._open = False
         try:
             self._end_session()
         finally:
-            self._transaction = None
-            self._raw = None
+            # back to the pool, rolling back whatever did not commit
             if connection is not None:
-                connection.close()  # rolls back whatever did not commit
+                connection.close()
+            elif pooled is not None:
+                pooled.close()
 
     def _end_session(self) -> None:
         session, self._session = self._session, None
@@ -186,17 +227,28 @@ class LeanUnitOfWork(SqlUnitOfWork):
         unwritten = self._recorded.unwritten() if self._recorded is not None else []
         if unwritten:
             outbox.write_raw(self.raw, unwritten)
-        transaction, self._transaction = self._transaction, None
         self._end_session()
-        if transaction is not None:
-            transaction.commit()
+        connection = self._connection
+        if connection is not None:
+            transaction = connection.get_transaction()
+            if transaction is not None:
+                transaction.commit()
+        elif self._open:
+            assert self._pooled is not None
+            self._open = False
+            self._driver(self._pooled, "COMMIT")
         if self._recorded is not None:
             self._recorded.mark_written()
 
     def rollback(self) -> None:
-        transaction, self._transaction = self._transaction, None
         self._end_session()
-        if transaction is not None:
-            transaction.rollback()
+        connection = self._connection
+        if connection is not None:
+            if connection.in_transaction():
+                connection.rollback()
+        elif self._open:
+            assert self._pooled is not None
+            self._open = False
+            self._driver(self._pooled, "ROLLBACK")
         if self._recorded is not None:
             self._recorded.discard_unwritten()

@@ -49,6 +49,8 @@ def _on_sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get("conveyor_sqlite_immediate")
     statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
     dbapi_connection = connection.connection.driver_connection
+    if dbapi_connection.in_transaction:
+        return  # a Connection made around a pooled connection already in a transaction (LeanUnitOfWork)
     try:
         dbapi_connection.execute(statement)
     except sqlite3.Error as err:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -39,11 +39,18 @@ class RawSql:
 
     __slots__ = ("_cursor", "_dialect", "_error", "_last_time", "_last_value", "_sql", "postgres")
 
-    def __init__(self, source: Session | Connection) -> None:
-        connection = source.connection() if isinstance(source, Session) else source
-        self._dialect = connection.dialect
+    def __init__(self, source: Session | Connection | tuple[Dialect, Any]) -> None:
+        """The cursor of ``source``'s connection (a session's: of its current transaction).
+
+        ``source`` may also be ``(dialect, DBAPI connection)``: a pooled connection that
+        SQLAlchemy has not wrapped (yet), as ``LeanUnitOfWork`` holds it.
+        """
+        if isinstance(source, tuple):
+            self._dialect, dbapi_connection = source
+        else:
+            connection = source.connection() if isinstance(source, Session) else source
+            self._dialect, dbapi_connection = connection.dialect, connection.connection.driver_connection
         self.postgres = self._dialect.name == "postgresql"
-        dbapi_connection = connection.connection.driver_connection
         assert dbapi_connection is not None
         self._cursor = dbapi_connection.cursor()
         self._error: type[Exception] = self._dialect.loaded_dbapi.Error
