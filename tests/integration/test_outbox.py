@@ -163,3 +163,40 @@ def _wait_until_someone_waits_for_the_outbox_lock(runtime: Runtime) -> None:
                 return
         event.wait(0.01)
     raise AssertionError("the second writer never waited for the outbox lock")
+
+
+def test_a_filtered_page_scans_a_bounded_window_and_paging_on_still_finds_every_match(
+    migrated_runtime: Runtime,
+) -> None:
+    """No type index: a rare type is found by paging forward, each page looking at ``window`` numbers."""
+    with migrated_runtime.unit_of_work() as uow:
+        for n in range(12):
+            uow.record({"type": "order.created", "order_id": f"ORD-{n}"})
+            if n in (3, 10):
+                uow.record({"type": "order.cancelled", "order_id": f"ORD-{n}"})
+        uow.commit()
+    with migrated_runtime.session_factory() as session:
+        everything = outbox.read(session, limit=1000)
+        first = everything[0]["sequence"] - 1
+        newest = everything[-1]["sequence"]
+        found: list[str] = []
+        after, pages = first, 0
+        while True:
+            items, next_after = outbox.page(
+                session, after=after, types=["order.cancelled"], limit=10, window=5
+            )
+            pages += 1
+            assert after <= next_after <= newest
+            assert all(after < item["sequence"] <= after + 5 for item in items)
+            found += [item["subject"] for item in items]
+            if next_after == after:
+                break
+            after = next_after
+        assert found == ["ORD-3", "ORD-10"]
+        assert after == newest  # the last page stops at the newest event, not past it
+        assert pages == 1 + -(-len(everything) // 5)
+        # a full page moves the cursor to its last event; no filter needs no window
+        items, next_after = outbox.page(session, after=first, types=["order.*"], limit=2, window=5)
+        assert [i["subject"] for i in items] == ["ORD-0", "ORD-1"] and next_after == items[-1]["sequence"]
+        items, next_after = outbox.page(session, after=first, limit=1000, window=5)
+        assert len(items) == len(everything) and next_after == newest

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -82,6 +82,42 @@ def write_raw(raw: RawSql, events: Sequence[object], *, now: datetime | None = N
     raw.execute_many(_INSERT_SQL, rows)
 
 
+#: how many sequence numbers one filtered page may scan (``page``)
+SCAN_WINDOW = 10_000
+
+
+def page(
+    session: Session,
+    *,
+    after: int = 0,
+    types: Iterable[str] = (),
+    subject: str | None = None,
+    limit: int = 100,
+    window: int = SCAN_WINDOW,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the feed and the ``after`` to ask for the next one.
+
+    The outbox is a log read forward: only ``sequence`` (and ``subject``, for one
+    order's or instance's events) is indexed, because every index is pages each
+    committing transaction writes. A type filter is applied while reading forward,
+    so that a rare type never makes one request scan the whole log, a filtered page
+    looks at most ``window`` sequence numbers past ``after``. When it finds fewer than
+    ``limit`` events there, the next ``after`` is the end of what it looked at (never
+    past the newest committed event), so a client paging until it gets an empty page
+    at the head still sees every matching event once.
+    """
+    types = list(types)
+    if not types or subject is not None:
+        items = read(session, after=after, types=types, subject=subject, limit=limit)
+        return items, items[-1]["sequence"] if items else after
+    upto = after + window
+    items = read(session, after=after, types=types, limit=limit, upto=upto)
+    if len(items) == limit:
+        return items, items[-1]["sequence"]
+    newest = int(session.execute(select(func.coalesce(func.max(outbox.c.sequence), 0))).scalar_one())
+    return items, max(min(upto, newest), after)
+
+
 def read(
     session: Session,
     *,
@@ -89,14 +125,18 @@ def read(
     types: Iterable[str] = (),
     subject: str | None = None,
     limit: int = 100,
+    upto: int | None = None,
 ) -> list[dict[str, Any]]:
     """Committed events after sequence ``after``, oldest first, as CloudEvents JSON documents.
 
     ``types`` holds exact types (``order.created``) and prefixes ending in
     ``.*`` (``order.*``); an event matching any of them is returned. None: all.
+    ``upto``: no events with a larger sequence number.
     """
     c = outbox.c
     query = select(outbox).where(c.sequence > after)
+    if upto is not None:
+        query = query.where(c.sequence <= upto)
     matches = []
     for wanted in types:
         if wanted.endswith(".*"):

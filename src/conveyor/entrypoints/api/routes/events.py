@@ -74,8 +74,9 @@ def list_events(
     subject: Annotated[str | None, Query(max_length=200, description="only events about this id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many events")] = 100,
 ) -> EventsPublic:
-    items = outbox.read(session, after=after, types=_type_filters(types), subject=subject, limit=limit)
+    items, next_after = outbox.page(
+        session, after=after, types=_type_filters(types), subject=subject, limit=limit
+    )
     return EventsPublic(
-        items=[CloudEventPublic.model_validate(item) for item in items],
-        next_after=items[-1]["sequence"] if items else after,
+        items=[CloudEventPublic.model_validate(item) for item in items], next_after=next_after
     )

@@ -1,4 +1,4 @@
-"""Fewer b-tree pages per workflow step: outbox ids without a unique index, waits without a rowid.
+"""Fewer b-tree pages per workflow step: outbox without the id and type indexes, waits without a rowid.
 
 A committing transaction writes every b-tree page it changed (SQLite's WAL whole
 pages, PostgreSQL index tuples and WAL records). Two of the pages every step
@@ -8,6 +8,10 @@ wrote bought nothing:
   it is unique by construction, nothing looks an event up by it (readers go by
   ``sequence``, ``type`` and ``subject``), and random keys land on a different
   index page every time.
+- ``outbox (type, sequence)`` was indexed for the feed's type filter. The feed is
+  read forward from a cursor; the filter is applied while reading, with the scan
+  of one filtered page bounded (``services/outbox.page``). Each event type a
+  transaction wrote cost a page of that index.
 - SQLite kept ``waits`` as a rowid table plus a separate b-tree for its primary
   key ``(instance_id, wait_id)``; as a ``WITHOUT ROWID`` table the primary key is
   the table. PostgreSQL has no rowid and is unchanged.
@@ -37,12 +41,14 @@ def upgrade() -> None:
             "outbox", recreate="always", table_kwargs={"sqlite_autoincrement": True}
         ) as batch:
             batch.drop_constraint("uq_outbox_id", type_="unique")
+            batch.drop_index("ix_outbox_type_sequence")
         with op.batch_alter_table(
             "waits", recreate="always", table_kwargs={"sqlite_with_rowid": False}
         ):
             pass
     else:
         op.drop_constraint("uq_outbox_id", "outbox", type_="unique")
+        op.drop_index("ix_outbox_type_sequence", table_name="outbox")
 
 
 def downgrade() -> None:
@@ -53,5 +59,7 @@ def downgrade() -> None:
             "outbox", recreate="always", table_kwargs={"sqlite_autoincrement": True}
         ) as batch:
             batch.create_unique_constraint("uq_outbox_id", ["id"])
+            batch.create_index("ix_outbox_type_sequence", ["type", "sequence"])
     else:
         op.create_unique_constraint("uq_outbox_id", "outbox", ["id"])
+        op.create_index("ix_outbox_type_sequence", "outbox", ["type", "sequence"])
