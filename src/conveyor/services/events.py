@@ -79,22 +79,39 @@ def to_cloud_event(event: object, *, now: datetime | None = None, checked: bool 
     ``checked``: ``event`` already passed ``check`` (the unit of work checks what it records).
     """
     recorded: Mapping[str, Any] = event if checked else check(event)  # type: ignore[assignment]
+    kind, source, subject, time, data = envelope(recorded, now or datetime.now(UTC))
+    return CloudEvent(id=new_event_id(), type=kind, source=source, subject=subject, time=time, data=data)
+
+
+#: ``(type, source, subject, time, data)``
+Envelope = tuple[str, str, str | None, datetime, dict[str, Any]]
+
+
+def envelope(recorded: Mapping[str, Any], now: datetime) -> Envelope:
+    """``(type, source, subject, time, data)`` of a checked event (``now`` unless it has an ``at``).
+
+    The outbox builds its rows from this directly (a workflow step records several
+    events and this is its hot path); ``to_cloud_event`` wraps it.
+    """
     kind: str = recorded["type"]
     source = _SOURCES.get(kind)
     if source is None:
         noun = kind.split(".", 1)[0]
         source = _SOURCES[kind] = f"/conveyor/{'workflow' if noun in WORKFLOW_NOUNS else noun}"
-    subject = next((recorded[key] for key in SUBJECT_KEYS if recorded.get(key) not in (None, "")), None)
-    data = {key: json_safe(value) for key, value in recorded.items() if key != "type"}
+    subject = None
+    for key in SUBJECT_KEYS:
+        found = recorded.get(key)
+        if found is not None and found != "":
+            subject = found if type(found) is str else str(found)
+            break
+    data = {key: value if type(value) in _PLAIN else json_safe(value) for key, value in recorded.items()}
+    del data["type"]
     at = recorded.get("at")
-    return CloudEvent(
-        id=new_event_id(),
-        type=kind,
-        source=source,
-        subject=None if subject is None else str(subject),
-        time=(_occurred_at(at) if at is not None else None) or now or datetime.now(UTC),
-        data=data,
-    )
+    return kind, source, subject, (_occurred_at(at) if at is not None else None) or now, data
+
+
+#: types ``json_safe`` returns as they are
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 #: event type -> its CloudEvents ``source`` (types are few; worked out once each)

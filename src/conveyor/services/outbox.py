@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from conveyor.adapters.db.outbox_tables import outbox
 from conveyor.adapters.db.raw import RawSql, raw_sql
-from conveyor.services.events import rfc3339, to_cloud_event
+from conveyor.services.events import DATACONTENTTYPE, SPECVERSION, envelope, new_event_id, rfc3339
 
 #: the advisory lock key outbox writers share on PostgreSQL ("conv" in ASCII)
 OUTBOX_LOCK = 0x636F6E76
@@ -62,18 +62,18 @@ def write_raw(raw: RawSql, events: Sequence[object], *, now: datetime | None = N
     committed_at = now or datetime.now(UTC)
     committed = raw.time(committed_at)
     rows = []
-    for recorded in events:
-        cloud = to_cloud_event(recorded, now=committed_at, checked=True)
+    for recorded in events:  # checked when recorded (``SqlUnitOfWork.record``)
+        kind, source, subject, time, data = envelope(recorded, committed_at)  # type: ignore[arg-type]
         rows.append(
             (
-                cloud.id,
-                cloud.specversion,
-                cloud.type,
-                cloud.source,
-                cloud.subject,
-                committed if cloud.time is committed_at else raw.time(cloud.time),
-                cloud.datacontenttype,
-                _json(cloud.data),
+                new_event_id(),
+                SPECVERSION,
+                kind,
+                source,
+                subject,
+                committed if time is committed_at else raw.time(time),
+                DATACONTENTTYPE,
+                _json(data),
                 committed,
             )
         )
