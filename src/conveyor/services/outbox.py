@@ -18,7 +18,6 @@ SQLite has one writer at a time and needs nothing more.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, SessionTransaction
 
+from conveyor import jsontext
 from conveyor.adapters.db.outbox_tables import outbox
 from conveyor.adapters.db.raw import RawSql, raw_sql
 from conveyor.services.events import DATACONTENTTYPE, SPECVERSION, envelope, new_event_id, rfc3339
@@ -40,7 +40,7 @@ _INSERT_SQL = (
     "INSERT INTO outbox (id, specversion, type, source, subject, time, datacontenttype, data, committed_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_json = json.JSONEncoder(separators=(",", ":")).encode
+_json = jsontext.dumps
 
 
 def write(session: Session, events: Sequence[object], *, now: datetime | None = None) -> None:

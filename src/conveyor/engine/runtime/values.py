@@ -16,7 +16,8 @@ from typing import Any
 from conveyor.engine.errors import InstanceError
 from conveyor.engine.feel.values import YearsMonthsDuration
 
-_PLAIN = (str, int, bool, float, type(None))
+_PLAIN = (str, int, bool, type(None))
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 class UnsaveableValue(InstanceError):
@@ -28,6 +29,12 @@ class UnsaveableValue(InstanceError):
 def encode(value: Any, name: str = "?") -> Any:
     """``value`` as JSON-compatible data (see the module docstring for the tags)."""
     if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, float):
+        if value != value or value in _INFINITIES:
+            raise UnsaveableValue(
+                f"variable {name!r} is {value!r}, which JSON cannot hold; use a number, null or text"
+            )
         return value
     if isinstance(value, Decimal):
         return {"$d": str(value)}
