@@ -206,3 +206,38 @@ def test_signals_answer_how_many_they_reached(client: TestClient, issue_token: C
     assert client.post(
         "/api/v1/signals", json={"name": "recall"}, headers=auth(Role.VIEWER)
     ).status_code == 403
+
+
+def test_history_pages_through_every_step_with_history_after(
+    client: TestClient, issue_token: Callable[..., str]
+) -> None:
+    """History is stored a row per step; its entries keep ids and ``history_after`` pages across steps."""
+    auth = _headers(issue_token)
+    _deploy(client, auth(Role.ADMIN))
+    started = _start(client, auth(Role.INTEGRATION), total=1500, order_id="A-9")
+    (task,) = client.get(
+        f"/api/v1/tasks?process_instance_id={started['id']}", headers=auth(Role.VIEWER)
+    ).json()["data"]
+    client.post(f"/api/v1/tasks/{task['id']}/claim", json={}, headers=auth(Role.WAREHOUSE))
+    done = {"variables": {"passed": True}}
+    client.post(f"/api/v1/tasks/{task['id']}/complete", json=done, headers=auth(Role.WAREHOUSE))
+    message = {"name": "delivered", "correlation_key": "A-9"}
+    client.post("/api/v1/messages", json=message, headers=auth(Role.INTEGRATION))
+    url = f"/api/v1/process-instances/{started['id']}"
+    full = client.get(url, params={"history_limit": 1000}, headers=auth(Role.VIEWER)).json()
+    assert full["state"] == "completed" and full["history_next"] is None
+    paged: list[dict[str, object]] = []
+    after = None
+    while True:
+        params = {"history_limit": 3} | ({"history_after": after} if after is not None else {})
+        page = client.get(url, params=params, headers=auth(Role.VIEWER)).json()
+        paged += page["history"]
+        after = page["history_next"]
+        if after is None:
+            break
+    assert paged == full["history"]
+    ids = [h["id"] for h in paged]
+    assert ids == sorted(set(ids)) and len({i // 1000 for i in ids}) == 4  # start, claim, completion, message
+    events = [(h["event"], h["node"]) for h in paged]
+    assert events[0] == ("instance.started", "order")
+    assert ("task.claimed", "quality_check") in events and events[-1][0] == "instance.completed", events

@@ -947,7 +947,7 @@ def _detail(
         ),
         open_tasks=tasks,
         timeline=order_status.timeline_of(
-            stored, [(_at(at), kind, node) for _, at, kind, node, _ in staged.history], pick_lists, [], []
+            stored, [(_at(at), kind, node) for at, kind, node, _ in staged.history], pick_lists, [], []
         ),
     )
 

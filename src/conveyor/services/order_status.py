@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conveyor.adapters.db.workflow_tables import user_tasks, waits, workflow_history
+from conveyor.adapters.db.workflow_tables import user_tasks, waits
 from conveyor.adapters.repositories.orders import SqlOrders, StoredOrder, StoredPickList, StoredShipment
+from conveyor.adapters.workflow.history import history_entries
 from conveyor.domain.order_status import OrderStatus, StatusProjection
 from conveyor.services.unit_of_work import SqlUnitOfWork
 
@@ -110,11 +111,9 @@ def timeline(
 
     ``pick_lists`` and ``shipments``: the order's, when the caller has read them already.
     """
-    history: list[tuple[datetime, str, str]] = []
+    history: list[tuple[datetime, str, str | None]] = []
     if order.process_instance_id is not None:
-        h = workflow_history.c
-        query = select(h.at, h.event, h.node_id).where(h.instance_id == order.process_instance_id)
-        history = [(row.at, row.event, row.node_id) for row in session.execute(query.order_by(h.id))]
+        history = [(e.at, e.event, e.node_id) for e in history_entries(session, order.process_instance_id)]
     repo = SqlOrders(session)
     pick_lists = repo.pick_lists(order_id=order.id) if pick_lists is None else pick_lists
     shipments = repo.shipments(order_id=order.id) if shipments is None else shipments
@@ -124,7 +123,7 @@ def timeline(
 
 def timeline_of(
     order: StoredOrder,
-    history: Iterable[tuple[datetime, str, str]],
+    history: Iterable[tuple[datetime, str, str | None]],
     pick_lists: Iterable[StoredPickList],
     shipments: Iterable[StoredShipment],
     tracking: Iterable[Any],

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.exception_tables import task_activity, task_comments
 from conveyor.adapters.db.order_tables import orders
-from conveyor.adapters.db.workflow_tables import process_instances, user_tasks, workflow_history
+from conveyor.adapters.db.workflow_tables import process_instances, user_tasks
+from conveyor.adapters.workflow.instances import InstanceStore
 from conveyor.adapters.workflow.jobs import write_transaction
 from conveyor.domain.auth import GROUP_PATTERN, Principal, Role
 from conveyor.domain.exceptions import ExceptionSettings
@@ -304,15 +305,10 @@ def _log(
     session.execute(
         insert(task_activity).values(task_id=task["id"], at=at, action=action, actor=actor, data=data or None)
     )
-    session.execute(
-        insert(workflow_history).values(
-            instance_id=task["instance_id"],
-            at=at,
-            event=f"task.{action}",
-            node_id=task["node"],
-            data={"task": task["id"], "actor": actor, **data},
-        )
-    )
+    InstanceStore(session).append_history(
+        [{"instance_id": task["instance_id"], "at": at, "event": f"task.{action}", "node_id": task["node"],
+          "data": {"task": task["id"], "actor": actor, **data}}]
+    )  # fmt: skip
     uow.record({
         "type": f"task.{action}", "id": task["id"], "instance_id": task["instance_id"], "node": task["node"],
         "process": task["process"], "business_key": task["business_key"], "actor": actor, **data,

@@ -66,7 +66,7 @@ def _snapshot(shop: Shop, order_id: str) -> dict[str, Any]:
         "engine_state": json.loads(shop.sql("SELECT engine_state FROM process_instances WHERE id = :i", i=instance_id)[0][0]),  # noqa: E501
         "waits": shop.sql("SELECT wait_id, node_id, kind, message_name, correlation_key, signal_name, due_at FROM waits WHERE instance_id = :i ORDER BY wait_id", i=instance_id),  # noqa: E501
         "tasks": shop.sql("SELECT wait_id, node_id, name, assignee, candidate_groups, candidate_users, candidate_groups_text, due_at, priority, form, state, created_at FROM user_tasks WHERE instance_id = :i ORDER BY wait_id", i=instance_id),  # noqa: E501
-        "history": shop.sql("SELECT at, event, node_id, data FROM workflow_history WHERE instance_id = :i ORDER BY id", i=instance_id),  # noqa: E501
+        "history": shop.sql("SELECT at, entries FROM workflow_history WHERE instance_id = :i ORDER BY id", i=instance_id),  # noqa: E501
         "events": shop.sql("SELECT type, source, subject, datacontenttype, data FROM outbox WHERE subject IN (:o, :i) OR CAST(data AS TEXT) LIKE :like ORDER BY sequence", o=order_id, i=instance_id, like=f"%{instance_id}%"),  # noqa: E501
     }  # fmt: skip
     text = json.dumps(_parsed(rows), default=str, sort_keys=True)

@@ -80,7 +80,9 @@ def test_two_workers_completing_parallel_branches_at_once_join_exactly_once(
         thread.join()
     assert sql("SELECT count(*) FROM process_instances WHERE state = 'completed'")[0][0] == len(ids)
     assert sql("SELECT count(*) FROM handler_runs WHERE node_id = 'ship'")[0][0] == len(ids)
-    joins = sql("SELECT count(*) FROM workflow_history WHERE event = 'node.completed' AND node_id = 'join'")
+    joins = sql(
+        "SELECT count(*) FROM workflow_history_entries WHERE event = 'node.completed' AND node_id = 'join'"
+    )
     assert joins[0][0] == len(ids)
 
 
@@ -196,7 +198,9 @@ def test_three_worker_processes_drain_two_thousand_instances_each_exactly_once(
     assert codes == [0, 0, 0]
     assert sql("SELECT count(*) FROM handler_runs")[0][0] == 3 * count  # unique (instance, node): none twice
     assert sql("SELECT count(DISTINCT worker) FROM handler_runs WHERE node_id = 'pick'")[0][0] == 3
-    joins = sql("SELECT count(*) FROM workflow_history WHERE event = 'node.completed' AND node_id = 'join'")
+    joins = sql(
+        "SELECT count(*) FROM workflow_history_entries WHERE event = 'node.completed' AND node_id = 'join'"
+    )
     assert joins[0][0] == count
     assert sql("SELECT count(*) FROM jobs")[0][0] == 0
     assert sql("SELECT count(*) FROM incidents")[0][0] == 0
@@ -233,7 +237,7 @@ def test_a_message_and_a_timer_racing_on_an_event_based_gateway_take_exactly_one
     for thread in threads:
         thread.join()
     ends = sql(
-        "SELECT instance_id, node_id FROM workflow_history WHERE event = 'node.completed' "
+        "SELECT instance_id, node_id FROM workflow_history_entries WHERE event = 'node.completed' "
         "AND node_id IN ('delivered_end', 'timeout_end')"
     )
     assert sorted(i for i, _ in ends) == sorted(ids)  # every instance took one path, none took two

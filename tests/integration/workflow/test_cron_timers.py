@@ -87,7 +87,7 @@ def test_a_cron_boundary_job_moves_to_the_next_time_in_the_database(
     assert drain(worker, clock, hours=24) == 1
     assert due() == "04 10:00"
     fired = sql(
-        "SELECT count(*) FROM workflow_history WHERE instance_id = :i AND event = 'node.completed'"
+        "SELECT count(*) FROM workflow_history_entries WHERE instance_id = :i AND event = 'node.completed'"
         " AND node_id = 'nudged'",
         i=started.id,
     )

@@ -9,7 +9,8 @@ The split of an instance over several tables is deliberate:
   waiting at quality_check" and message correlation are index lookups, not
   scans of JSON;
 - ``workflow_history`` is append-only and never read by a step, so a step
-  costs the same at the first node and the thousandth.
+  costs the same at the first node and the thousandth; a step writes one row
+  holding all its entries.
 """
 
 from __future__ import annotations
@@ -210,9 +211,9 @@ workflow_history = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("instance_id", String(100), nullable=False),
+    # one row per step (migration 0013): ``at`` is the step's time, ``entries`` its entries as
+    # a JSON array of [event, node_id, data(, own time)] (see adapters/workflow/history.py)
     Column("at", UtcDateTime(), nullable=False),
-    Column("event", String(32), nullable=False),
-    Column("node_id", String(200), nullable=True),
-    Column("data", JSON, nullable=True),
+    Column("entries", JSON, nullable=False),
     Index("ix_workflow_history_instance_id_id", "instance_id", "id"),
 )

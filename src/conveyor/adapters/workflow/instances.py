@@ -24,8 +24,8 @@ from conveyor.adapters.db.workflow_tables import (
     incidents,
     user_tasks,
     waits,
-    workflow_history,
 )
+from conveyor.adapters.workflow.history import INSERT_HISTORY_SQL, Entry, history_rows
 
 
 class StaleInstance(Exception):
@@ -80,8 +80,6 @@ _TASK_WITH_INSTANCE_SQL = (
 _COMPLETE_TASK_SQL = (
     "UPDATE user_tasks SET state = 'completed', completed_at = ?, completed_by = ?, data = ? WHERE id = ?"
 )
-_HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
-_INSERT_HISTORY = insert(workflow_history)
 _json = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -307,26 +305,32 @@ class InstanceStore:
     # --- history --------------------------------------------------------------------------------
 
     def append_history(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self._s.connection().execute(_INSERT_HISTORY, list(rows))
+        """Append history entries given as ``{instance_id, at, event, node_id, data}`` dicts.
 
-    def append_history_fast(
-        self, instance_id: str, events: Sequence[tuple[datetime, str, str, str | None]]
-    ) -> None:
-        """Append ``(at, event, node, data as JSON text)`` rows straight through the driver.
-
-        History is the bulk of what a step writes (a row per node entered and completed),
-        so these rows go as one ``executemany``; a step's events mostly share one timestamp,
-        converted once.
+        Consecutive entries of one instance become one row (``append_history_fast``).
         """
-        if not events:
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end]["instance_id"] != rows[start]["instance_id"]:
+                self.append_history_fast(
+                    rows[start]["instance_id"],
+                    [(r["at"], r["event"], r["node_id"], r["data"]) for r in rows[start:end]],
+                )
+                start = end
+
+    def append_history_fast(self, instance_id: str, entries: Sequence[Entry]) -> None:
+        """Append one step's ``(at, event, node, data as a JSON value)`` entries as one row.
+
+        History is the bulk of what a step records (an entry per node entered and completed,
+        variable set ...), so the step writes it as one row straight through the driver: the
+        entries encoded as one JSON array, the row's time converted once, one INSERT
+        (``adapters/workflow/history.py``; more rows only past 1000 entries).
+        """
+        if not entries:
             return
         raw = self._raw
-        last: datetime | None = None
-        when: Any = None
-        rows = []
-        for at, kind, node, data in events:
-            if at is not last:
-                last, when = at, raw.time(at)
-            rows.append((instance_id, when, kind, node, data))
-        raw.execute_many(_HISTORY_SQL, rows)
+        rows = history_rows(instance_id, entries, raw.time)
+        if len(rows) == 1:
+            raw.execute(INSERT_HISTORY_SQL, rows[0])
+        else:
+            raw.execute_many(INSERT_HISTORY_SQL, rows)

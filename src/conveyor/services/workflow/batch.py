@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,11 +34,11 @@ from sqlalchemy import insert, null, select
 from sqlalchemy.orm import Session
 
 from conveyor.adapters.db.workflow_tables import buffered_messages, process_instances, user_tasks, waits
+from conveyor.adapters.workflow.history import INSERT_HISTORY_SQL, Entry, history_rows
 from conveyor.engine.runtime import Handlers, Instance, Wait
-from conveyor.services.workflow.persist import _dumps, _history_data, task_row
+from conveyor.services.workflow.persist import _history_data, task_row
 from conveyor.services.workflow.runtime import WorkflowRuntime
 
-_HISTORY_SQL = "INSERT INTO workflow_history (instance_id, at, event, node_id, data) VALUES (?, ?, ?, ?, ?)"
 _INSERT_INSTANCES = insert(process_instances)
 _INSERT_WAITS = insert(waits)
 _INSERT_TASKS = insert(user_tasks)
@@ -59,8 +59,8 @@ class StagedStart:
     instance: dict[str, Any]
     waits: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
-    #: (instance id, at, event, node, data as JSON text), as ``InstanceStore.append_history_fast`` takes
-    history: list[tuple[str, datetime, str, str, str | None]]
+    #: the start's history entries (at, event, node, data), as ``InstanceStore.append_history_fast`` takes
+    history: list[Entry]
     #: events in the order the ordinary path records them (task.created..., process_instance.started)
     events: list[dict[str, Any]]
     message_waits: list[tuple[Wait, datetime]] = field(default_factory=list)
@@ -74,7 +74,8 @@ class InstanceBatch:
     instances: list[dict[str, Any]] = field(default_factory=list)
     waits: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
-    history: list[tuple[str, datetime, str, str, str | None]] = field(default_factory=list)
+    #: (instance id, its history entries): one history row each (``adapters/workflow/history.py``)
+    history: list[tuple[str, list[Entry]]] = field(default_factory=list)
     #: message name -> correlation keys of unexpired buffered messages (read once per batch)
     _buffered: dict[str, set[str | None]] | None = None
     #: the message waits of the staged starts, and the time they were staged at (``buffered_since``)
@@ -143,7 +144,7 @@ class InstanceBatch:
             waits=[_wait_row(instance.id, w) for w in after],
             tasks=tasks,
             history=[
-                (instance.id, h.at, h.kind, h.node, None if h.data is None else _dumps(_history_data(h.data)))
+                (h.at, h.kind, h.node, None if h.data is None else _history_data(h.data))
                 for h in instance.drain_history()
             ],
             events=events,
@@ -175,7 +176,8 @@ class InstanceBatch:
         self.instances.append(staged.instance)
         self.waits.extend(staged.waits)
         self.tasks.extend(staged.tasks)
-        self.history.extend(staged.history)
+        if staged.history:
+            self.history.append((staged.instance_id, staged.history))
         self._message_waits.extend(staged.message_waits)
 
     def flush(self, session: Session, *, task_ids: bool = False) -> dict[tuple[str, int], int]:
@@ -203,30 +205,28 @@ class InstanceBatch:
             else:
                 connection.execute(statement, rows)
         if self.history:
-            # as ``InstanceStore.append_history_fast``: straight to the driver, the data already JSON text
+            # as ``InstanceStore.append_history_fast``: one row per started instance (its entries as
+            # one JSON array), straight to the driver, all rows in one executemany
             if connection.dialect.name == "postgresql":
-                sql = _HISTORY_SQL.replace("?", "%s")
-                history: list[tuple[Any, ...]] = [
-                    (i, at.astimezone(UTC), kind, node, data) for i, at, kind, node, data in self.history
-                ]
+                sql = INSERT_HISTORY_SQL.replace("?", "%s")
+                convert: Callable[[datetime], Any] = _utc
             else:
-                sql = _HISTORY_SQL
-                texts: dict[datetime, str] = {}  # an instance's steps mostly share one time: format it once
-                history = [
-                    (
-                        i,
-                        texts.get(at) or texts.setdefault(at, at.astimezone(UTC).strftime(_SQLITE_TIME)),
-                        kind,
-                        node,
-                        data,
-                    )
-                    for i, at, kind, node, data in self.history
-                ]
+                sql = INSERT_HISTORY_SQL
+                texts: dict[datetime, str] = {}  # the batch's starts mostly share one time: format it once
+
+                def convert(at: datetime) -> str:
+                    return texts.get(at) or texts.setdefault(at, at.astimezone(UTC).strftime(_SQLITE_TIME))
+
+            history = [row for i, entries in self.history for row in history_rows(i, entries, convert)]
             connection.exec_driver_sql(sql, history)
         self.instances, self.waits, self.tasks, self.history = [], [], [], []
         self._buffered = None
         self._message_waits = []
         return ids
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(UTC)
 
 
 def time_ordered_id() -> str:

@@ -13,8 +13,9 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conveyor.adapters.db.workflow_tables import incidents, process_instances, waits, workflow_history
+from conveyor.adapters.db.workflow_tables import incidents, process_instances, waits
 from conveyor.adapters.workflow.definitions import DefinitionStore
+from conveyor.adapters.workflow.history import history_entries
 from conveyor.engine.bpmn.diagram import Highlight, NoDiagram, render_svg
 from conveyor.errors import InvalidInput, NotFound
 
@@ -49,14 +50,10 @@ def instance_highlight(session: Session, instance_id: str) -> tuple[str, int, Hi
             )
         )
     )
-    h = workflow_history.c
     completed = {
-        node
-        for (node,) in session.execute(
-            select(h.node_id)
-            .where(h.instance_id == instance_id, h.event == "node.completed", h.node_id.is_not(None))
-            .distinct()
-        )
+        e.node_id
+        for e in history_entries(session, instance_id)
+        if e.event == "node.completed" and e.node_id is not None
     }
     highlight = Highlight(
         completed=frozenset(completed - active - open_incidents),

@@ -179,7 +179,7 @@ class StepWriter:
         store.append_history_fast(
             row.id,
             [
-                (h.at, h.kind, h.node, None if h.data is None else _dumps(_history_data(h.data)))
+                (h.at, h.kind, h.node, None if h.data is None else _history_data(h.data))
                 for h in instance.drain_history()
             ],
         )

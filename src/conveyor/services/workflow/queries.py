@@ -26,8 +26,8 @@ from conveyor.adapters.db.workflow_tables import (
     process_instances,
     user_tasks,
     waits,
-    workflow_history,
 )
+from conveyor.adapters.workflow.history import history_entries
 from conveyor.engine.runtime.values import decode, decode_vars
 from conveyor.errors import InvalidInput, NotFound
 
@@ -155,12 +155,9 @@ def instance_detail(
             select(waits).where(waits.c.instance_id == instance_id).order_by(waits.c.wait_id)
         )
     ]
-    history_query = select(workflow_history).where(workflow_history.c.instance_id == instance_id)
-    if history_after is not None:
-        history_query = history_query.where(workflow_history.c.id > history_after)
     history = [
         {"id": h.id, "at": h.at, "event": h.event, "node": h.node_id, "data": json_value(decode(h.data))}
-        for h in session.execute(history_query.order_by(workflow_history.c.id).limit(history_limit))
+        for h in history_entries(session, instance_id, after=history_after, limit=history_limit)
     ]
     return {
         "id": row.id,
