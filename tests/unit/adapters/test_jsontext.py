@@ -32,5 +32,5 @@ def test_what_orjson_refuses_is_written_by_the_standard_library() -> None:
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_the_engine_refuses_numbers_json_cannot_hold_naming_the_variable(bad: float) -> None:
-    with pytest.raises(UnsaveableValue, match="'score'.*JSON cannot hold"):
+    with pytest.raises(UnsaveableValue, match=r"'score'.*JSON cannot hold"):
         encode({"ok": 1.5, "score": bad}, "score")

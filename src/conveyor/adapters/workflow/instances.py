@@ -10,7 +10,6 @@ failing; SQLite's single writer serialises them anyway.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from conveyor import jsontext
 from conveyor.adapters.db.raw import RawSql, SessionSource, raw_sql, resolve
 from conveyor.adapters.db.workflow_tables import (
     incidents,
@@ -80,7 +80,7 @@ _TASK_WITH_INSTANCE_SQL = (
 _COMPLETE_TASK_SQL = (
     "UPDATE user_tasks SET state = 'completed', completed_at = ?, completed_by = ?, data = ? WHERE id = ?"
 )
-_json = json.JSONEncoder(separators=(",", ":")).encode
+_json = jsontext.dumps
 
 
 class InstanceStore:

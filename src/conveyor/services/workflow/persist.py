@@ -8,11 +8,11 @@ appended, never read, and effects become follow-ups (see ``context``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from conveyor import jsontext
 from conveyor.adapters.workflow.instances import InstanceRow, InstanceStore
 from conveyor.adapters.workflow.jobs import JobStore
 from conveyor.engine.runtime import Instance, Wait
@@ -71,7 +71,7 @@ def task_row(instance_id: str, wait: Wait, now: datetime) -> dict[str, Any]:
     }
 
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_dumps = jsontext.dumps
 
 
 def _history_data(data: Any) -> Any:
@@ -125,7 +125,7 @@ class StepWriter:
         saved = instance.to_state()
         root = saved["root"]
         variables: dict[str, Any] = next((s[5] for s in saved["s"] if s[0] == root), {})
-        row.engine_state = json.dumps(saved, separators=(",", ":"))
+        row.engine_state = _dumps(saved)
         after = {w.id: w for w in instance.waits}
         state = instance.state
         ended = state in ENDED

@@ -35,7 +35,10 @@ VIEW = "workflow_history_entries"
 
 # SQLite keeps times as "YYYY-MM-DD HH:MM:SS.ffffff" text; an entry's own time is
 # "YYYY-MM-DDTHH:MM:SS.ffffffZ", so its first 26 characters with a space for the T
-# are the column's format. ``->`` (SQLite 3.38+) gives the data as JSON text.
+# are the column's format. The data comes out as JSON text: ``json_quote`` quotes
+# strings and leaves numbers and the objects/arrays ``json_extract`` returns as they
+# are (booleans, which ``json_extract`` turns into 1/0, are named; no ``->``, which
+# needs SQLite 3.38).
 _SQLITE_VIEW = f"""
 CREATE VIEW {VIEW} (id, instance_id, at, event, node_id, data) AS
 SELECT h.id * 1000 + e.key,
@@ -43,7 +46,12 @@ SELECT h.id * 1000 + e.key,
        COALESCE(replace(substr(json_extract(e.value, '$[3]'), 1, 26), 'T', ' '), h.at),
        json_extract(e.value, '$[0]'),
        json_extract(e.value, '$[1]'),
-       CASE json_type(e.value, '$[2]') WHEN 'null' THEN NULL ELSE e.value -> '$[2]' END
+       CASE json_type(e.value, '$[2]')
+           WHEN 'null' THEN NULL
+           WHEN 'true' THEN 'true'
+           WHEN 'false' THEN 'false'
+           ELSE json_quote(json_extract(e.value, '$[2]'))
+       END
 FROM workflow_history h, json_each(h.entries) e
 """  # noqa: S608 - constant text
 
