@@ -28,6 +28,8 @@ from conveyor.adapters.db.api_tokens import SqlApiTokenRepository
 from conveyor.adapters.db.raw import RawSql, bind_raw_sql, raw_sql
 from conveyor.services import events, outbox
 
+_RAW_KEY = "conveyor.lean_raw_sql"
+
 
 class SqlUnitOfWork:
     """A session and its transaction, with the repositories bound to it."""
@@ -175,7 +177,13 @@ class LeanUnitOfWork(SqlUnitOfWork):
     def raw(self) -> RawSql:
         pooled = self._begin()
         if self._raw is None:
-            self._raw = RawSql((self._engine.dialect, pooled.driver_connection))
+            # one per pooled connection, kept with it (``info`` lives as long as the DBAPI
+            # connection and is cleared if it is replaced): its cursor and prepared SQL text
+            # serve every transaction the connection runs
+            found = pooled.info.get(_RAW_KEY)
+            if found is None:
+                found = pooled.info[_RAW_KEY] = RawSql((self._engine.dialect, pooled.driver_connection))
+            self._raw = found
         return self._raw
 
     def __enter__(self) -> Self:

@@ -3,8 +3,12 @@
 ``sequence`` orders the feed (``GET /api/v1/events?after=SEQ``). It must grow
 in *commit* order, not just in insert order, or a reader paging with
 ``after`` would skip an event that committed later with a smaller number.
-SQLite has one writer at a time, so its autoincrement (``sqlite_autoincrement``:
-numbers are never reused, even after pruning) is enough. On PostgreSQL the
+SQLite has one writer at a time and numbers a new row one past the largest
+``sequence`` in the table. The outbox is append-only: nothing deletes from it, so
+numbers only grow. Any retention added later must keep the newest event (or
+numbers could be handed out again and a reader's ``after`` would skip them);
+``AUTOINCREMENT``, which remembers the high mark elsewhere, cost every
+transaction an update of ``sqlite_sequence`` (migration 0012). On PostgreSQL the
 writer takes a transaction-level advisory lock before it draws numbers from
 the identity sequence and keeps it until commit (``services/outbox.py``), so
 outbox writers commit one after the other in the order of their numbers.
@@ -41,5 +45,4 @@ outbox = Table(
     Column("data", JSON(), nullable=False),
     Column("committed_at", UtcDateTime(), nullable=False),
     Index("ix_outbox_subject_sequence", "subject", "sequence"),
-    sqlite_autoincrement=True,
 )

@@ -1,4 +1,4 @@
-"""Fewer b-tree pages per workflow step: outbox without the id and type indexes, waits without a rowid.
+"""Fewer pages per workflow step: a leaner outbox (no id and type indexes, no AUTOINCREMENT), rowless waits.
 
 A committing transaction writes every b-tree page it changed (SQLite's WAL whole
 pages, PostgreSQL index tuples and WAL records). Two of the pages every step
@@ -12,6 +12,11 @@ wrote bought nothing:
   read forward from a cursor; the filter is applied while reading, with the scan
   of one filtered page bounded (``services/outbox.page``). Each event type a
   transaction wrote cost a page of that index.
+- SQLite's ``AUTOINCREMENT`` on ``outbox.sequence`` updated the
+  ``sqlite_sequence`` table at every insert (a statement and a page per
+  transaction, about a tenth of a workflow step). Without it SQLite numbers a
+  row one past the largest sequence in the table, which grows just the same
+  because the outbox is append-only (see ``outbox_tables``).
 - SQLite kept ``waits`` as a rowid table plus a separate b-tree for its primary
   key ``(instance_id, wait_id)``; as a ``WITHOUT ROWID`` table the primary key is
   the table. PostgreSQL has no rowid and is unchanged.
@@ -38,7 +43,7 @@ def _sqlite() -> bool:
 def upgrade() -> None:
     if _sqlite():
         with op.batch_alter_table(
-            "outbox", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            "outbox", recreate="always", table_kwargs={"sqlite_autoincrement": False}
         ) as batch:
             batch.drop_constraint("uq_outbox_id", type_="unique")
             batch.drop_index("ix_outbox_type_sequence")
