@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 #: how SQLAlchemy stores a DateTime in SQLite (read back by ``UtcDateTime``)
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -123,3 +123,15 @@ def bind_raw_sql(session: Session, raw: RawSql) -> None:
 def resolve(source: SessionSource) -> Session:
     """The session of ``source`` (made now if ``source`` makes it)."""
     return source if isinstance(source, Session) else source()
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_at_once(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint begun on a session whose statements also go through ``RawSql`` starts at once.
+
+    SQLAlchemy emits ``SAVEPOINT`` lazily, with the first statement the session itself
+    runs inside ``begin_nested()``; statements sent through the raw cursor would then
+    land before the savepoint and survive its rollback (a failed handler's writes).
+    """
+    if transaction.nested and (_FIXED_KEY in session.info or _RAW_KEY in session.info):
+        session.connection()
