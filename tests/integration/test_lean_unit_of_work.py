@@ -145,3 +145,36 @@ def test_a_session_savepoint_covers_raw_statements_in_the_ordinary_unit_of_work_
             raise RuntimeError("handler failed")
         uow.commit()
     assert _names(migrated_runtime) == ["kept"]
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_a_select_left_unfinished_does_not_keep_an_old_snapshot_on_the_pooled_connection(
+    migrated_runtime: Runtime, lean: bool
+) -> None:
+    """Seen in `make demo`: every later writer on that connection failed with "database is locked"."""
+    with migrated_runtime.unit_of_work() as uow:
+        _orm_token(uow, "a")  # type: ignore[arg-type]
+        _orm_token(uow, "b")  # type: ignore[arg-type]
+        uow.commit()
+    uow = _lean(migrated_runtime) if lean else migrated_runtime.unit_of_work()
+    with uow:
+        raw = uow.raw  # held on past the transaction, as a cache of cursors would
+        first = raw.execute("SELECT name FROM api_tokens ORDER BY name").fetchone()  # "b" left unread
+        assert first == ("a",)
+        uow.commit()
+    # another connection commits meanwhile (the API on one thread, a worker on another)
+    with migrated_runtime.engine.connect() as other:
+        other.exec_driver_sql("UPDATE api_tokens SET name = 'c' WHERE name = 'b'")
+        other.commit()
+    # the first connection, back from the pool, reads and then writes in one deferred transaction
+    for n in range(3):
+        with migrated_runtime.unit_of_work() as later:
+            assert _names_in(later) == ["a", "c", *(f"d{i}" for i in range(n))]
+            _orm_token(later, f"d{n}")  # type: ignore[arg-type]
+            later.commit()
+    assert _names(migrated_runtime) == ["a", "c", "d0", "d1", "d2"]
+    del raw
+
+
+def _names_in(uow: object) -> list[str]:
+    return sorted(token.name for token in uow.api_tokens.list())  # type: ignore[attr-defined]

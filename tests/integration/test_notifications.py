@@ -381,3 +381,42 @@ def test_smtp_settings_come_from_the_environment_and_bad_values_name_the_variabl
     monkeypatch.setenv("CONVEYOR_SMTP_TLS", "tls1.3")
     with pytest.raises(ConfigurationError, match="CONVEYOR_SMTP_TLS"):
         load_smtp_settings()
+
+
+def test_taking_due_notifications_holds_the_write_lock_so_a_commit_in_between_cannot_break_it(
+    migrated_runtime: Runtime, tmp_path: Path
+) -> None:
+    """Seen in `make demo`: the poller read, another connection committed, its write then failed."""
+    from sqlalchemy import event
+
+    from conveyor.services import notifications as module
+
+    if migrated_runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes row locks (FOR UPDATE SKIP LOCKED); the race is SQLite's snapshot")
+    notification_id = _queue(migrated_runtime)
+    interfered: list[str] = []
+
+    def commit_elsewhere(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE notifications") and not interfered:
+            other = migrated_runtime.engine.raw_connection()
+            try:
+                other.driver_connection.execute("PRAGMA busy_timeout=50")  # type: ignore[union-attr]
+                dbapi = other.driver_connection
+                dbapi.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                dbapi.execute("UPDATE notifications SET template = template")  # type: ignore[union-attr]
+                dbapi.execute("COMMIT")  # type: ignore[union-attr]
+                interfered.append("committed")
+            except Exception as err:  # the lease holds the write lock: nobody commits in between
+                interfered.append(type(err).__name__)
+            finally:
+                other.driver_connection.execute("PRAGMA busy_timeout=5000")  # type: ignore[union-attr]
+                other.close()
+
+    event.listen(migrated_runtime.engine, "before_cursor_execute", commit_elsewhere)
+    try:
+        settings = load_smtp_settings(dev_dir=tmp_path / "mail")
+        ids = module._lease(migrated_runtime.session_factory, datetime.now(UTC), settings, 10)
+    finally:
+        event.remove(migrated_runtime.engine, "before_cursor_execute", commit_elsewhere)
+    assert ids == [notification_id]
+    assert interfered == ["OperationalError"]

@@ -49,6 +49,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.channel_tables import notifications
+from conveyor.adapters.workflow.jobs import write_transaction
 from conveyor.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from conveyor.logs import get_logger
 from conveyor.services.unit_of_work import SqlUnitOfWork
@@ -322,6 +323,9 @@ def _lease(
     c = notifications.c
     lease_until = now + timedelta(seconds=settings.timeout_seconds * 3 + 30)
     with SqlUnitOfWork(session_factory) as uow:
+        # SQLite: the write lock first; a read that is then turned into a write fails at once
+        # ("database is locked", no busy wait) when another connection committed in between
+        write_transaction(uow.session)
         query = (
             select(c.id)
             .where(and_(c.status == "queued", or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)))

@@ -25,10 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.adapters.db.api_tokens import SqlApiTokenRepository
-from conveyor.adapters.db.raw import RawSql, bind_raw_sql, raw_sql
+from conveyor.adapters.db.raw import RawSql, bind_raw_sql, raw_sql, release_raw_sql
 from conveyor.services import events, outbox
-
-_RAW_KEY = "conveyor.lean_raw_sql"
 
 
 class SqlUnitOfWork:
@@ -77,6 +75,7 @@ class SqlUnitOfWork:
         if self._recorded is not None:
             self._recorded.discard_unwritten()
         try:
+            release_raw_sql(session)
             session.rollback()  # a no-op after commit(); undoes everything otherwise
         finally:
             session.close()
@@ -85,11 +84,13 @@ class SqlUnitOfWork:
         session = self.session
         if self._recorded is not None:
             outbox.write(session, self._recorded.unwritten())
+        release_raw_sql(session)
         session.commit()
         if self._recorded is not None:
             self._recorded.mark_written()
 
     def rollback(self) -> None:
+        release_raw_sql(self.session)
         self.session.rollback()
         if self._recorded is not None:
             self._recorded.discard_unwritten()
@@ -177,14 +178,15 @@ class LeanUnitOfWork(SqlUnitOfWork):
     def raw(self) -> RawSql:
         pooled = self._begin()
         if self._raw is None:
-            # one per pooled connection, kept with it (``info`` lives as long as the DBAPI
-            # connection and is cleared if it is replaced): its cursor and prepared SQL text
-            # serve every transaction the connection runs
-            found = pooled.info.get(_RAW_KEY)
-            if found is None:
-                found = pooled.info[_RAW_KEY] = RawSql((self._engine.dialect, pooled.driver_connection))
-            self._raw = found
+            self._raw = RawSql((self._engine.dialect, pooled.driver_connection))
         return self._raw
+
+    def _release_cursor(self) -> None:
+        """Close the transaction's cursor: a SELECT it left unfinished would keep SQLite's read
+        snapshot (and so the connection's view of the database) past the commit."""
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
 
     def __enter__(self) -> Self:
         if self._pooled is not None:
@@ -212,7 +214,8 @@ class LeanUnitOfWork(SqlUnitOfWork):
 
     def _close(self) -> None:
         pooled, connection = self._pooled, self._connection
-        self._pooled = self._connection = self._raw = None
+        self._release_cursor()
+        self._pooled = self._connection = None
         self._open = False
         try:
             self._end_session()
@@ -236,6 +239,7 @@ class LeanUnitOfWork(SqlUnitOfWork):
         if unwritten:
             outbox.write_raw(self.raw, unwritten)
         self._end_session()
+        self._release_cursor()
         connection = self._connection
         if connection is not None:
             transaction = connection.get_transaction()
@@ -250,6 +254,7 @@ class LeanUnitOfWork(SqlUnitOfWork):
 
     def rollback(self) -> None:
         self._end_session()
+        self._release_cursor()
         connection = self._connection
         if connection is not None:
             if connection.in_transaction():

@@ -92,6 +92,11 @@ class RawSql:
             raise DBAPIError.instance(statement, params, err, self._error, dialect=self._dialect) from err
         return self._cursor
 
+    def close(self) -> None:
+        """Close the cursor (finishing a SELECT it left unfinished, which would otherwise keep
+        SQLite's read snapshot open on the connection after the transaction ends)."""
+        self._cursor.close()
+
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         statement = self.sql(sql)
         try:
@@ -113,6 +118,13 @@ def raw_sql(session: Session) -> RawSql:
     raw = RawSql(session)
     session.info[_RAW_KEY] = (session.get_transaction(), raw)
     return raw
+
+
+def release_raw_sql(session: Session) -> None:
+    """Close the cursor ``raw_sql`` made for the session's transaction (call before it ends)."""
+    cached = session.info.pop(_RAW_KEY, None)
+    if cached is not None:
+        cached[1].close()
 
 
 def bind_raw_sql(session: Session, raw: RawSql) -> None:
