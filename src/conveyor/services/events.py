@@ -73,12 +73,9 @@ def check(event: object) -> Mapping[str, Any]:
     return event
 
 
-def to_cloud_event(event: object, *, now: datetime | None = None, checked: bool = False) -> CloudEvent:
-    """The CloudEvents envelope of one recorded event (a new ``id`` each call).
-
-    ``checked``: ``event`` already passed ``check`` (the unit of work checks what it records).
-    """
-    recorded: Mapping[str, Any] = event if checked else check(event)  # type: ignore[assignment]
+def to_cloud_event(event: object, *, now: datetime | None = None) -> CloudEvent:
+    """The CloudEvents envelope of one recorded event (a new ``id`` each call)."""
+    recorded = check(event)
     kind, source, subject, time, data = envelope(recorded, now or datetime.now(UTC))
     return CloudEvent(id=new_event_id(), type=kind, source=source, subject=subject, time=time, data=data)
 

@@ -23,8 +23,6 @@ are the same as ``StepWriter.write(..., new=True)`` and
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,7 +100,6 @@ class InstanceBatch:
             handlers=handlers,
             business_key=business_key,
             version=compiled.version,
-            instance_id=time_ordered_id(),
         )
         if instance.drain_effects() or instance.state != "active":
             return None
@@ -227,18 +224,6 @@ class InstanceBatch:
 
 def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
-
-
-def time_ordered_id() -> str:
-    """A new instance id in the engine's format (24 hex digits), its first 12 the time in ms.
-
-    The engine's own ids are random; a batch writes thousands of instances with dozens of history,
-    wait and task rows each, all indexed by instance id: ids that grow with time append to those
-    indexes instead of landing on a random page each, so a large import does not slow down as
-    the tables grow. The last 12 digits are random (48 bits), so ids made in the same millisecond,
-    here or by another process, do not collide.
-    """
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(6).hex()}"
 
 
 def _wait_row(instance_id: str, wait: Wait) -> dict[str, Any]:
